@@ -1,0 +1,9 @@
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+/** The root of the installed storyc package (dist/ and src/ both sit one level below it). */
+export const packageRoot = fileURLToPath(new URL("..", import.meta.url));
+
+export function schemaPath(): string {
+  return join(packageRoot, "schemas", "story.schema.json");
+}

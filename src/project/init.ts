@@ -1,0 +1,119 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, join, relative, resolve } from "node:path";
+import { schemaPath } from "../paths.js";
+
+export interface InitResult {
+  dir: string;
+  story: string;
+  created: string[];
+  updated: string[];
+}
+
+export class InitError extends Error {}
+
+const IGNORED = [".storyc/", "out/"];
+
+/**
+ * Creates a new story repository: a starter story that validates, a
+ * .gitignore for the cache and outputs, and a README. Never overwrites a story.
+ */
+export async function initStoryRepo(dir: string): Promise<InitResult> {
+  const root = resolve(dir);
+  await mkdir(root, { recursive: true });
+  const story = join(root, "story.yaml");
+  const created: string[] = [];
+  const updated: string[] = [];
+
+  const schemaRef = relative(root, schemaPath()).split("\\").join("/");
+  try {
+    await writeFile(story, starterStory(schemaRef, titleFrom(root)), { flag: "wx" });
+    created.push(story);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      throw new InitError(`${story} already exists; storyc init does not overwrite a story`);
+    }
+    throw error;
+  }
+
+  const gitignore = join(root, ".gitignore");
+  const existing = await readFile(gitignore, "utf8").catch(() => null);
+  if (existing === null) {
+    await writeFile(gitignore, `# storyc: the cache and rendered videos are rebuilt from the story and its lockfile\n${IGNORED.join("\n")}\n`);
+    created.push(gitignore);
+  } else {
+    const lines = new Set(existing.split(/\r?\n/).map((l) => l.trim()));
+    const missing = IGNORED.filter((l) => !lines.has(l) && !lines.has(l.replace(/\/$/, "")));
+    if (missing.length) {
+      await writeFile(gitignore, `${existing}${existing.endsWith("\n") || existing === "" ? "" : "\n"}${missing.join("\n")}\n`);
+      updated.push(gitignore);
+    }
+  }
+
+  const readme = join(root, "README.md");
+  try {
+    await writeFile(readme, starterReadme(), { flag: "wx" });
+    created.push(readme);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  return { dir: root, story, created, updated };
+}
+
+function titleFrom(dir: string): string {
+  const name = basename(dir).replace(/[-_]+/g, " ").trim();
+  return name ? name.charAt(0).toUpperCase() + name.slice(1) : "My Story";
+}
+
+function starterStory(schemaRef: string, title: string): string {
+  return `# yaml-language-server: $schema=${schemaRef}
+# A storyc story. Validate it with \`storyc validate story.yaml\`.
+# Write **Name** in a scene description to put a character, environment or object in that scene.
+storyc: 1
+title: ${JSON.stringify(title)}
+idea: A lighthouse keeper's cat watches the first storm of autumn roll in.
+
+settings:
+  aspect_ratio: "16:9"
+  motion: { duration: 5 }
+  narrator: Rachel
+  background_music: true
+  show_title: true
+
+characters:
+  - name: Moss
+    description: A grey tabby cat with a white chest, green eyes and a notched left ear.
+
+environments:
+  - name: Lighthouse Gallery
+    description: The iron balcony at the top of a white lighthouse, slate sea below, low purple clouds.
+
+music:
+  description: Calm piano and soft strings, slow tempo, turning tense as the storm arrives.
+
+title_scene:
+  description: The title written in warm lamplight across the glass of the lantern room.
+
+scenes:
+  - id: watch
+    description: "lighting: late golden hour, **Moss** sits on the rail of the **Lighthouse Gallery**, tail curled, watching the horizon."
+    narrator: Every evening, Moss climbs the hundred steps to keep watch over the sea.
+    motion_description: "camera motion: dolly in, camera angle: eye level, Moss's ears turn toward the wind."
+  - id: storm
+    description: "lighting: storm light, rain streaks past the **Lighthouse Gallery** as the lamp sweeps over **Moss**."
+    narrator: Tonight the sea answers back, and the lamp has never looked so bright.
+    motion_description: "camera motion: pan right, camera angle: low angle, the beam of light crosses the clouds."
+`;
+}
+
+function starterReadme(): string {
+  return `# A storyc story
+
+\`story.yaml\` is the story; \`story.lock\` (written by builds) records what was rendered, and belongs in git.
+
+- \`npx storyc validate story.yaml\`: check the story, with every problem at its line and column.
+- \`npx storyc build story.yaml\`: render the video into \`out/story/\`; only what changed is rendered again.
+
+Editors with the YAML language server (VS Code's YAML extension, for one) complete and explain every field
+through the \`$schema\` line at the top of the story.
+`;
+}

@@ -1,0 +1,253 @@
+import { readFile, stat } from "node:fs/promises";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
+import type { Diagnostic, DiagnosticCode, Position, Severity } from "./diagnostics.js";
+
+/** Stories are hand-written text; anything larger is a mistake or an attack. */
+export const MAX_STORY_BYTES = 1024 * 1024;
+/** How many alias expansions a story may need before it counts as an alias bomb. */
+export const MAX_ALIAS_COUNT = 100;
+
+/** A story file as text and YAML document, able to say where any of its nodes is. */
+export class StorySource {
+  readonly lines: LineCounter;
+
+  constructor(
+    readonly file: string,
+    readonly text: string,
+    readonly doc: Document.Parsed,
+    lines: LineCounter,
+  ) {
+    this.lines = lines;
+  }
+
+  position(offset: number): Position {
+    const clamped = Math.max(0, Math.min(offset, this.text.length));
+    const { line, col } = this.lines.linePos(clamped);
+    return { line, column: col };
+  }
+
+  diagnostic(
+    severity: Severity,
+    code: DiagnosticCode,
+    range: readonly [number, number],
+    pointer: string,
+    message: string,
+    hint?: string,
+  ): Diagnostic {
+    const d: Diagnostic = {
+      severity,
+      code,
+      message,
+      file: this.file,
+      start: this.position(range[0]),
+      end: this.position(Math.max(range[0], range[1])),
+      pointer,
+    };
+    if (hint) d.hint = hint;
+    return d;
+  }
+
+  /**
+   * The source range of the node at a JSON pointer. With `part: "key"` a
+   * mapping entry is located by its key (where an editor would put the
+   * cursor for an unknown or misspelled field). A pointer that leads nowhere
+   * resolves to the deepest node that exists on its way.
+   */
+  range(pointer: string, part: "key" | "value" = "value"): [number, number] {
+    const segments = parsePointer(pointer);
+    let node: unknown = this.doc.contents;
+    let keyNode: Node | null = null;
+    for (const segment of segments) {
+      keyNode = null;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
+        if (!pair) break;
+        keyNode = isScalar(pair.key) ? pair.key : null;
+        node = pair.value ?? pair.key;
+      } else if (isSeq(node)) {
+        const item = node.items[Number(segment)];
+        if (item === undefined || !/^\d+$/.test(segment)) break;
+        node = item;
+      } else {
+        break;
+      }
+    }
+    const target = part === "key" && keyNode ? keyNode : node;
+    return nodeRange(target) ?? [0, 0];
+  }
+
+  /** The range of a literal piece of text inside the node at a pointer, if it appears there verbatim. */
+  rangeOfText(pointer: string, needle: string, occurrence = 0): [number, number] {
+    const [start, end] = this.range(pointer);
+    let from = start;
+    for (let i = 0; ; i++) {
+      const at = this.text.indexOf(needle, from);
+      if (at < 0 || at >= end) return [start, end];
+      if (i === occurrence) return [at, at + needle.length];
+      from = at + needle.length;
+    }
+  }
+}
+
+function nodeRange(node: unknown): [number, number] | null {
+  if (isPair(node)) return nodeRange(node.key);
+  const range = (node as Node | null)?.range;
+  if (!range) return null;
+  // A block collection's range runs to the next sibling; end it at its value instead.
+  return [range[0], range[1]];
+}
+
+export function parsePointer(pointer: string): string[] {
+  if (pointer === "") return [];
+  return pointer
+    .split("/")
+    .slice(1)
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+
+export function pointerOf(...segments: Array<string | number>): string {
+  return segments.map((s) => "/" + String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
+}
+
+export type LoadResult =
+  | { ok: true; source: StorySource; data: unknown; diagnostics: Diagnostic[] }
+  | { ok: false; source: StorySource | null; diagnostics: Diagnostic[] };
+
+/** Reads and parses a story file. Never throws for anything the file contains. */
+export async function loadStorySource(file: string): Promise<LoadResult> {
+  const fileDiagnostic = (code: DiagnosticCode, message: string, hint?: string): LoadResult => ({
+    ok: false,
+    source: null,
+    diagnostics: [
+      {
+        severity: "error",
+        code,
+        message,
+        file,
+        start: { line: 1, column: 1 },
+        end: { line: 1, column: 1 },
+        pointer: "",
+        ...(hint ? { hint } : {}),
+      },
+    ],
+  });
+
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) return fileDiagnostic("file-unreadable", "not a file", "name a .yaml story file");
+    if (info.size > MAX_STORY_BYTES) {
+      return fileDiagnostic(
+        "file-too-large",
+        `the file is ${info.size} bytes; a story may be at most ${MAX_STORY_BYTES} bytes`,
+        "split the story, or check that this is the file you meant",
+      );
+    }
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(code ?? error);
+    return fileDiagnostic("file-unreadable", `cannot read the file: ${reason}`);
+  }
+  return parseStoryText(file, text);
+}
+
+/** Parses story text that is already in memory (used by loadStorySource and by editors' callers). */
+export function parseStoryText(file: string, text: string): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
+  const source = new StorySource(file, text, doc, lines);
+  const diagnostics: Diagnostic[] = [];
+  let fatal = false;
+  for (const error of doc.errors) {
+    const duplicate = error.code === "DUPLICATE_KEY";
+    if (!duplicate) fatal = true;
+    const message = duplicate
+      ? "this key appears more than once in the same mapping; YAML keeps only one of them"
+      : cleanYamlMessage(error.message);
+    diagnostics.push(
+      source.diagnostic(
+        "error",
+        duplicate ? "duplicate-key" : "yaml-syntax",
+        [error.pos[0], error.pos[1]],
+        "",
+        message,
+        duplicate ? "remove or rename one of the two entries" : yamlHint(error.code),
+      ),
+    );
+  }
+  if (fatal) return { ok: false, source, diagnostics };
+
+  if (doc.contents === null || !isMap(doc.contents)) {
+    const range: [number, number] = doc.contents?.range ? [doc.contents.range[0], doc.contents.range[1]] : [0, 0];
+    diagnostics.push(
+      source.diagnostic(
+        "error",
+        "not-a-mapping",
+        range,
+        "",
+        doc.contents === null ? "the file is empty" : "a story is a YAML mapping (`storyc: 1`, `title: ...`, ...)",
+        "start from `storyc init`, or copy an example from storyc's examples/ folder",
+      ),
+    );
+    return { ok: false, source, diagnostics };
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      diagnostics.push(
+        source.diagnostic(
+          "error",
+          "alias-limit",
+          firstAliasRange(doc) ?? [0, 0],
+          "",
+          `the YAML aliases here expand to more than ${MAX_ALIAS_COUNT} copies, which looks like an alias bomb`,
+          "write the repeated parts out, or use fewer aliases",
+        ),
+      );
+      return { ok: false, source, diagnostics };
+    }
+    throw error;
+  }
+  return { ok: true, source, data, diagnostics };
+}
+
+function firstAliasRange(doc: Document.Parsed): [number, number] | null {
+  let found: [number, number] | null = null;
+  visit(doc, {
+    Alias(_key, node) {
+      if (isAlias(node) && node.range) {
+        found = [node.range[0], node.range[1]];
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+function cleanYamlMessage(message: string): string {
+  // The yaml library appends its own position ("at line 3, column 5"); ours is in front already.
+  const text = message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case "TAB_AS_INDENT":
+      return "indent with spaces, not tabs";
+    case "BAD_INDENT":
+    case "MISSING_CHAR":
+      return "check the indentation of this line against the lines above it";
+    case "MULTILINE_IMPLICIT_KEY":
+    case "BLOCK_AS_IMPLICIT_KEY":
+      return "a text value that contains `: ` needs quotes";
+    case "UNEXPECTED_TOKEN":
+      return "quote text that starts with a special character such as `*`, `&`, `@` or a backtick";
+    default:
+      return undefined;
+  }
+}
