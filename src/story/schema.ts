@@ -14,8 +14,9 @@ export function checkSchema(source: StorySource, data: unknown): Diagnostic[] {
 
 function mapSchemaErrors(source: StorySource, data: unknown, errors: readonly ErrorObject[]): Diagnostic[] {
   // An anyOf failure says the useful thing once; the failures of its branches only repeat it.
-  const anyOfPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => e.schemaPath + "/");
-  const kept = errors.filter((e) => !anyOfPaths.some((p) => e.schemaPath.startsWith(p)));
+  // (Standalone schema paths are relative to their $ref, so branches are recognised by the data they were about.)
+  const anyOfAt = errors.filter((e) => e.keyword === "anyOf").map((e) => e.instancePath);
+  const kept = errors.filter((e) => e.keyword === "anyOf" || !anyOfAt.some((p) => e.instancePath === p || e.instancePath.startsWith(p + "/")));
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const error of kept) {

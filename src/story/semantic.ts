@@ -6,7 +6,7 @@ import { label, suggest } from "./schema.js";
 import { pointerOf, type StorySource } from "./source.js";
 import { ELEMENT_KINDS, type ElementKind } from "./types.js";
 
-const KIND_SINGULAR: Record<ElementKind, string> = { characters: "character", environments: "environment", objects: "object" };
+const KIND_SINGULAR: Record<ElementKind, string> = { characters: "a character", environments: "an environment", objects: "an object" };
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
@@ -37,7 +37,7 @@ export async function checkSemantics(source: StorySource, data: unknown): Promis
             "duplicate-element",
             source.range(pointer),
             pointer,
-            `the name ${JSON.stringify(element.name)} is already used by a ${KIND_SINGULAR[first.kind]} (line ${line(first.pointer)})`,
+            `the name ${JSON.stringify(element.name)} is already used by ${KIND_SINGULAR[first.kind]} (line ${line(first.pointer)})`,
             "element names are compared without case, across characters, environments and objects: rename one of them",
           ),
         );
@@ -149,7 +149,7 @@ export async function checkSemantics(source: StorySource, data: unknown): Promis
   if (list(data.scenes).length > 0) {
     for (const kind of ELEMENT_KINDS) {
       list(data[kind]).forEach((element, i) => {
-        if (!isObject(element) || typeof element.name !== "string" || used.has(`${kind}/${i}`)) return;
+        if (!isObject(element) || typeof element.name !== "string" || element.name.trim() === "" || used.has(`${kind}/${i}`)) return;
         if (index.resolve(element.name)?.index !== i || index.resolve(element.name)?.kind !== kind) return;
         const pointer = pointerOf(kind, i, "name");
         out.push(
@@ -158,7 +158,7 @@ export async function checkSemantics(source: StorySource, data: unknown): Promis
             "unused-element",
             source.range(pointer),
             pointer,
-            `no scene refers to the ${KIND_SINGULAR[kind]} ${JSON.stringify(element.name)}`,
+            `no scene refers to ${KIND_SINGULAR[kind]} named ${JSON.stringify(element.name)}`,
             `write **${element.name}** in the description of each scene it appears in, or remove it`,
           ),
         );

@@ -160,21 +160,22 @@ export function parseStoryText(file: string, text: string): LoadResult {
   const diagnostics: Diagnostic[] = [];
   let fatal = false;
   for (const error of doc.errors) {
-    const duplicate = error.code === "DUPLICATE_KEY";
-    if (!duplicate) fatal = true;
-    const message = duplicate
-      ? "this key appears more than once in the same mapping; YAML keeps only one of them"
-      : cleanYamlMessage(error.message);
-    diagnostics.push(
-      source.diagnostic(
-        "error",
-        duplicate ? "duplicate-key" : "yaml-syntax",
-        [error.pos[0], error.pos[1]],
-        "",
-        message,
-        duplicate ? "remove or rename one of the two entries" : yamlHint(error.code),
-      ),
-    );
+    if (error.code === "DUPLICATE_KEY") {
+      diagnostics.push(
+        source.diagnostic(
+          "error",
+          "duplicate-key",
+          [error.pos[0], error.pos[1]],
+          "",
+          "this key appears more than once in the same mapping; YAML keeps only one of them",
+          "remove or rename one of the two entries",
+        ),
+      );
+      continue;
+    }
+    fatal = true;
+    const explained = explainSyntaxError(text, error.code, error.message, [error.pos[0], error.pos[1]]);
+    diagnostics.push(source.diagnostic("error", "yaml-syntax", explained.range, "", explained.message, explained.hint));
   }
   if (fatal) return { ok: false, source, diagnostics };
 
@@ -227,6 +228,47 @@ function firstAliasRange(doc: Document.Parsed): [number, number] | null {
     },
   });
   return found;
+}
+
+interface ExplainedError {
+  range: [number, number];
+  message: string;
+  hint: string | undefined;
+}
+
+/**
+ * The yaml library reports some mistakes where it gave up rather than where
+ * the writer went wrong; these are moved back to the cause.
+ */
+function explainSyntaxError(text: string, code: string, message: string, range: [number, number]): ExplainedError {
+  const lineStart = text.lastIndexOf("\n", range[0] - 1) + 1;
+  const line = text.slice(lineStart, text.indexOf("\n", lineStart) < 0 ? text.length : text.indexOf("\n", lineStart));
+  // `description: **Bunny** hops` reads as an alias named "*Bunny**".
+  const star = /^(\s*(?:-\s+)?[^\s#:][^:#]*:\s+|\s*-\s+)\*/.exec(line);
+  if (star && lineStart + star[1]!.length <= range[0]) {
+    const at = lineStart + star[1]!.length;
+    return {
+      range: [at, at + (line.slice(star[1]!.length).search(/\s|$/) || 1)],
+      message: "a value that starts with `*` is read as a YAML alias",
+      hint: 'put the text in quotes: description: "**Name** ..."',
+    };
+  }
+  if (code === "MISSING_CHAR" && /closing .quote/i.test(message)) {
+    const quote = message.includes("'") ? "'" : '"';
+    const open = openingQuoteBefore(text, range[0], quote);
+    if (open >= 0) return { range: [open, open + 1], message: `this ${quote === '"' ? "double" : "single"}-quoted text is never closed`, hint: `add the closing ${quote}` };
+  }
+  return { range, message: cleanYamlMessage(message), hint: yamlHint(code) };
+}
+
+/** The quote that opens a value (after `key: ` or `- `) last before an offset. */
+function openingQuoteBefore(text: string, offset: number, quote: string): number {
+  for (let i = Math.min(offset, text.length - 1); i >= 0; i--) {
+    if (text[i] !== quote) continue;
+    const before = text.slice(text.lastIndexOf("\n", i - 1) + 1, i);
+    if (/(^|:\s+|-\s+|\[\s*|,\s*)$/.test(before)) return i;
+  }
+  return -1;
 }
 
 function cleanYamlMessage(message: string): string {
