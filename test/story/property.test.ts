@@ -32,7 +32,7 @@ const textMutation = fc.oneof(
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
 );
 
-function applyText(text: string, m: fc.RecordValue<{ kind: string; at: number; what?: string }>): string {
+function applyText(text: string, m: { kind: string; at: number; what?: string }): string {
   const lines = text.split("\n");
   const line = m.at % lines.length;
   switch (m.kind) {
