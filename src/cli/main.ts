@@ -51,6 +51,65 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await initCommand(dir, io));
     });
 
+  const rendererHelp = "renderer: local (offline animatic), vimmerse (cloud) or test (placeholder files)";
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+  program
+    .command("plan")
+    .description("show what a build would render and why: + new, ~ changed, - removed, = fresh")
+    .argument("<story>", "story file")
+    .option("-r, --renderer <name>", rendererHelp, "local")
+    .option("--force <node>", "treat a node (or pattern with *) as stale, with everything downstream; repeatable", collect)
+    .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
+    .option("--json", "print the plan as JSON")
+    .option("--detailed-exitcode", "exit 0 when nothing is to do, 2 when work is pending, 1 on error")
+    .addHelpText("after", "\nExamples:\n  storyc plan story.yaml\n  storyc plan --renderer vimmerse story.yaml\n  storyc plan --detailed-exitcode story.yaml || echo \"needs a build\"")
+    .action(async (story: string, options) => {
+      const { planCommand } = await import("./plan.js");
+      setExit(await planCommand(story, options, io));
+    });
+
+  program
+    .command("build")
+    .description("render what changed and write the video to out/<story>/")
+    .argument("<story>", "story file")
+    .option("-r, --renderer <name>", rendererHelp, "local")
+    .option("-j, --jobs <n>", "how many nodes to render at once (default: the number of cores)", positiveInt)
+    .option("--force <node>", "render a node (or pattern with *) again, with everything downstream; repeatable", collect)
+    .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
+    .option("-o, --out <dir>", "where to write the video (default: out/<story>/ at the project root)")
+    .option("--lock-timeout <seconds>", "wait this long for another build of the same story to finish", Number, 0)
+    .option("--keep-going", "after a node fails, go on with the nodes that do not depend on it")
+    .option("--json", "print build events as JSON lines")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  storyc build story.yaml\n  storyc build --force 'scene/hop/*' story.yaml\n  storyc build --json story.yaml > events.ndjson\n\nCtrl-C stops starting new work and keeps what finished (exit 130); a second Ctrl-C exits at once.",
+    )
+    .action(async (story: string, options) => {
+      const { buildCommand } = await import("./build.js");
+      setExit(await buildCommand(story, options, io, process.argv.slice(2)));
+    });
+
+  program
+    .command("graph")
+    .description("print a story's build graph as Mermaid (or DOT)")
+    .argument("<story>", "story file")
+    .option("--format <format>", "mermaid or dot", "mermaid")
+    .action(async (story: string, options) => {
+      const { graphCommand } = await import("./graph.js");
+      setExit(await graphCommand(story, options, io));
+    });
+
+  program
+    .command("gc")
+    .description("remove cached outputs that no lockfile in the project references")
+    .argument("[dir]", "a folder inside the project", ".")
+    .option("--cache-dir <dir>", "the cache folder (default: .storyc/cache at the project root)")
+    .action(async (dir: string, options) => {
+      const { gcCommand } = await import("./gc.js");
+      setExit(await gcCommand(dir, options, io));
+    });
+
   program
     .command("schema")
     .description("print the story JSON Schema (for editors and other tools)")

@@ -1,0 +1,216 @@
+import { relative, dirname } from "node:path";
+import { buildGraph } from "../graph/build-graph.js";
+import type { BuildGraph } from "../graph/nodes.js";
+import { Cache } from "../lock/cache.js";
+import { emptyLockfile, LockfileError, readLockfile, writeLockfile, type Lockfile } from "../lock/lockfile.js";
+import { acquireWriterLock, LockTimeoutError, type HeldLock, type LockOwner } from "../lock/writer-lock.js";
+import { storyPaths, type StoryPaths } from "../project/paths.js";
+import { loadRenderer } from "../render/registry.js";
+import { RendererUnavailableError, type Renderer } from "../render/types.js";
+import type { Diagnostic } from "../story/diagnostics.js";
+import { resolveSettings, type Story } from "../story/types.js";
+import { validateFile } from "../story/validate.js";
+import type { BuildEvent, BuildSummary, EventSink } from "./events.js";
+import { execute } from "./executor.js";
+import { materializeOutputs } from "./materialize.js";
+import { computePlan, forcedNodes, type Plan } from "./plan.js";
+
+export interface StoryOptions {
+  /** A renderer by name ("local", "vimmerse", "test") or an instance. */
+  renderer?: string | Renderer;
+  /** Renderer options that change outputs (quality...). */
+  rendererOptions?: Record<string, unknown>;
+  cacheDir?: string;
+  outDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface BuildOptions extends StoryOptions {
+  jobs?: number;
+  /** Node ids (or patterns with *) to render again, with everything downstream. */
+  force?: string[];
+  /** Go on with independent nodes after one fails. */
+  keepGoing?: boolean;
+  /** How long to wait for another build of the same story, in ms. */
+  lockTimeoutMs?: number;
+  signal?: AbortSignal;
+  onEvent?: EventSink;
+  /** The command line, recorded in the lock for whoever waits on it. */
+  command?: string;
+}
+
+/** Why a build or plan could not run, for the CLI to turn into a message and an exit code. */
+export type Failure =
+  | { reason: "invalid-story"; diagnostics: Diagnostic[] }
+  | { reason: "no-scenes"; message: string }
+  | { reason: "lockfile"; file: string; message: string; hint: string; line: number; column: number }
+  | { reason: "locked"; owner: LockOwner | null; message: string }
+  | { reason: "renderer-unavailable"; message: string; hint: string }
+  | { reason: "nodes-failed"; summary: BuildSummary }
+  | { reason: "cancelled"; summary: BuildSummary };
+
+export type PlanResult = { ok: true; plan: Plan; graph: BuildGraph; paths: StoryPaths; renderer: Renderer } | { ok: false; failure: Failure };
+export type BuildResult = { ok: true; summary: BuildSummary; plan: Plan; paths: StoryPaths } | { ok: false; failure: Failure; plan?: Plan };
+
+interface Prepared {
+  story: Story;
+  paths: StoryPaths;
+  renderer: Renderer;
+  graph: BuildGraph;
+  cache: Cache;
+}
+
+async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: true; value: Prepared } | { ok: false; failure: Failure }> {
+  const validation = await validateFile(storyFile);
+  if (!validation.valid || !validation.story) {
+    return { ok: false, failure: { reason: "invalid-story", diagnostics: validation.diagnostics } };
+  }
+  const story = validation.story;
+  let renderer: Renderer;
+  try {
+    renderer =
+      typeof options.renderer === "object"
+        ? options.renderer
+        : await loadRenderer({ name: options.renderer ?? "local", options: options.rendererOptions ?? {}, ...(options.env ? { env: options.env } : {}) });
+  } catch (error) {
+    if (error instanceof RendererUnavailableError) return { ok: false, failure: { reason: "renderer-unavailable", message: error.message, hint: error.hint } };
+    throw error;
+  }
+  const paths = storyPaths(storyFile, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.outDir ? { outDir: options.outDir } : {}) });
+  const graph = await buildGraph(story, paths.story, { renderer: renderer.identity, rendererOptions: renderer.options });
+  return { ok: true, value: { story, paths, renderer, graph, cache: new Cache(paths.cacheDir, paths.projectRoot) } };
+}
+
+async function readLock(paths: StoryPaths): Promise<{ ok: true; lock: Lockfile | null } | { ok: false; failure: Failure }> {
+  try {
+    return { ok: true, lock: await readLockfile(paths.lockfile) };
+  } catch (error) {
+    if (error instanceof LockfileError) {
+      return { ok: false, failure: { reason: "lockfile", file: error.file, message: error.message, hint: error.hint, line: error.line, column: error.column } };
+    }
+    throw error;
+  }
+}
+
+/** What a build would do, and why, without doing it. */
+export async function plan(storyFile: string, options: StoryOptions & { force?: string[] } = {}): Promise<PlanResult> {
+  const prepared = await prepare(storyFile, options);
+  if (!prepared.ok) return prepared;
+  const { graph, cache, paths, renderer, story } = prepared.value;
+  const lock = await readLock(paths);
+  if (!lock.ok) return lock;
+  const result = await computePlan(graph, lock.lock, cache, {
+    force: forcedNodes(graph, options.force ?? []),
+    renderer,
+    settings: resolveSettings(story.settings),
+  });
+  return { ok: true, plan: result, graph, paths, renderer };
+}
+
+/** Builds a story: renders what is stale, reuses the rest, and writes the video to the output folder. */
+export async function build(storyFile: string, options: BuildOptions = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const emit: EventSink = options.onEvent ?? (() => undefined);
+  const prepared = await prepare(storyFile, options);
+  if (!prepared.ok) return prepared;
+  const { graph, cache, paths, renderer, story } = prepared.value;
+  if (graph.nodes.length === 0 || !graph.byId.has("video")) {
+    return { ok: false, failure: { reason: "no-scenes", message: "the story has no scenes yet: there is nothing to render" } };
+  }
+  const signal = options.signal ?? new AbortController().signal;
+
+  let held: HeldLock;
+  try {
+    held = await acquireWriterLock(paths.writerLock, {
+      timeoutMs: options.lockTimeoutMs ?? 0,
+      command: options.command ?? "storyc build",
+      onWait: (owner) => emit({ type: "lock-wait", owner }),
+      signal,
+    });
+  } catch (error) {
+    if (error instanceof LockTimeoutError) return { ok: false, failure: { reason: "locked", owner: error.owner, message: error.message } };
+    if (signal.aborted) return { ok: false, failure: { reason: "cancelled", summary: emptySummary(performance.now() - started) } };
+    throw error;
+  }
+  try {
+    const lockRead = await readLock(paths);
+    if (!lockRead.ok) return lockRead;
+    const settings = resolveSettings(story.settings);
+    const thePlan = await computePlan(graph, lockRead.lock, cache, { force: forcedNodes(graph, options.force ?? []), renderer, settings });
+    emit({ type: "plan", plan: thePlan });
+
+    const storyRef = relative(dirname(paths.lockfile), paths.story);
+    const lock: Lockfile = lockRead.lock ?? emptyLockfile(storyRef, renderer.identity.name);
+    const before = JSON.stringify(lock);
+    lock.renderer = renderer.identity.name;
+
+    const work = thePlan.items.some((i) => i.action === "create" || i.action === "update");
+    if (work && renderer.prepare) {
+      try {
+        await renderer.prepare(signal);
+      } catch (error) {
+        if (error instanceof RendererUnavailableError) return { ok: false, failure: { reason: "renderer-unavailable", message: error.message, hint: error.hint }, plan: thePlan };
+        throw error;
+      }
+    }
+    const result = await execute({
+      graph,
+      plan: thePlan,
+      lock,
+      lockfilePath: paths.lockfile,
+      cache,
+      renderer,
+      story,
+      storyFile: paths.story,
+      settings,
+      jobs: Math.max(1, options.jobs ?? 2),
+      keepGoing: Boolean(options.keepGoing),
+      signal,
+      emit,
+    });
+
+    const ok = result.failed.length === 0 && result.cancelled.length === 0 && result.skipped.length === 0 && !signal.aborted;
+    const removed: string[] = [];
+    if (ok) {
+      for (const item of thePlan.items) {
+        if (item.action === "delete") {
+          delete lock.nodes[item.id];
+          removed.push(item.id);
+        }
+      }
+    }
+    if (JSON.stringify(lock) !== before) await writeLockfile(paths.lockfile, lock);
+
+    let outputs: string[] = [];
+    const video = result.outputs.get("video");
+    if (ok && video) {
+      outputs = await materializeOutputs(video, paths.outDir, paths.name);
+      emit({ type: "outputs", files: outputs });
+    }
+    await renderer.dispose?.();
+    const summary: BuildSummary = {
+      ok,
+      rendered: result.rendered,
+      restored: result.restored,
+      fresh: result.fresh,
+      removed,
+      failed: result.failed,
+      cancelled: result.cancelled,
+      skipped: result.skipped,
+      durationMs: performance.now() - started,
+      outputs,
+    };
+    emit({ type: "finished", summary });
+    if (signal.aborted) return { ok: false, failure: { reason: "cancelled", summary }, plan: thePlan };
+    if (!ok) return { ok: false, failure: { reason: "nodes-failed", summary }, plan: thePlan };
+    return { ok: true, summary, plan: thePlan, paths };
+  } finally {
+    await held.release();
+  }
+}
+
+function emptySummary(durationMs: number): BuildSummary {
+  return { ok: false, rendered: [], restored: [], fresh: [], removed: [], failed: [], cancelled: [], skipped: [], durationMs, outputs: [] };
+}
+
+export type { BuildEvent, BuildSummary };

@@ -1,0 +1,199 @@
+import { rm } from "node:fs/promises";
+import type { BuildGraph, GraphNode } from "../graph/nodes.js";
+import { depIds } from "../graph/nodes.js";
+import type { Cache, StoredOutput } from "../lock/cache.js";
+import { writeLockfile, type Lockfile, type RemoteRecord } from "../lock/lockfile.js";
+import type { ResolvedSettings, Story } from "../story/types.js";
+import type { DepOutput, Renderer } from "../render/types.js";
+import type { EventSink } from "./events.js";
+import type { Plan } from "./plan.js";
+
+export interface ExecuteContext {
+  graph: BuildGraph;
+  plan: Plan;
+  lock: Lockfile;
+  lockfilePath: string;
+  cache: Cache;
+  renderer: Renderer;
+  story: Story;
+  storyFile: string;
+  settings: ResolvedSettings;
+  jobs: number;
+  keepGoing: boolean;
+  signal: AbortSignal;
+  emit: EventSink;
+}
+
+export interface ExecuteResult {
+  rendered: string[];
+  restored: string[];
+  fresh: string[];
+  failed: Array<{ id: string; error: string }>;
+  cancelled: string[];
+  skipped: string[];
+  /** Outputs of every finished node, by id. */
+  outputs: Map<string, DepOutput>;
+}
+
+type Status = "waiting" | "running" | "done" | "failed" | "cancelled" | "skipped";
+
+/**
+ * Runs the stale nodes of a plan in dependency order, independent ones in
+ * parallel up to `jobs`. Each finished node's bytes go to the cache and its
+ * entry to the lockfile, written atomically before the next step: a crash
+ * loses only the nodes in flight. Never throws for a node's failure.
+ */
+export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
+  const { graph, plan, lock, cache, emit } = ctx;
+  const result: ExecuteResult = { rendered: [], restored: [], fresh: [], failed: [], cancelled: [], skipped: [], outputs: new Map() };
+  const status = new Map<string, Status>();
+  const writer = new LockfileWriter(ctx.lockfilePath, lock);
+
+  for (const item of plan.items) {
+    if (item.action === "delete") continue;
+    if (item.action === "fresh" && item.reuse) {
+      status.set(item.id, "done");
+      result.outputs.set(item.id, depOutput(cache, item.id, item.reuse.outputs, item.reuse.meta));
+      if (item.reuse.from === "cache") {
+        const node = graph.byId.get(item.id)!;
+        lock.nodes[item.id] = {
+          key: node.key,
+          digests: node.digests,
+          outputs: item.reuse.outputs.map((o) => cache.lockOutput(o)),
+          ...(item.reuse.meta ? { meta: item.reuse.meta } : {}),
+        };
+        result.restored.push(item.id);
+        emit({ type: "node-done", id: item.id, label: item.label, durationMs: 0, restored: true });
+      } else {
+        result.fresh.push(item.id);
+      }
+    } else {
+      status.set(item.id, "waiting");
+    }
+  }
+  if (result.restored.length) await writer.write();
+
+  const running = new Map<string, Promise<void>>();
+  let stopping = false;
+  const ready = (node: GraphNode) => depIds(node).every((d) => status.get(d) === "done");
+  const blocked = (node: GraphNode) => depIds(node).some((d) => ["failed", "cancelled", "skipped"].includes(status.get(d)!));
+
+  const start = (node: GraphNode) => {
+    status.set(node.id, "running");
+    const task = runNode(ctx, node, result, writer).then((outcome) => {
+      status.set(node.id, outcome);
+      if (outcome === "failed" && !ctx.keepGoing) stopping = true;
+      running.delete(node.id);
+    });
+    running.set(node.id, task);
+  };
+
+  const aborted = abortPromise(ctx.signal);
+  for (;;) {
+    if (ctx.signal.aborted) stopping = true;
+    if (!stopping) {
+      for (const node of graph.nodes) {
+        if (running.size >= ctx.jobs) break;
+        if (status.get(node.id) !== "waiting") continue;
+        if (blocked(node)) {
+          status.set(node.id, "skipped");
+          continue;
+        }
+        if (ready(node)) start(node);
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race([...running.values(), aborted]);
+  }
+  for (const node of graph.nodes) if (status.get(node.id) === "waiting" || status.get(node.id) === "skipped") result.skipped.push(node.id);
+  await writer.flush();
+  return result;
+}
+
+async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter): Promise<Status> {
+  const { cache, emit, lock } = ctx;
+  const started = performance.now();
+  emit({ type: "node-start", id: node.id, label: node.label });
+  const workDir = await cache.scratch(node.id);
+  try {
+    const deps: Record<string, DepOutput | DepOutput[]> = {};
+    for (const [role, ids] of Object.entries(node.deps)) {
+      deps[role] = Array.isArray(ids) ? ids.map((id) => result.outputs.get(id)!) : result.outputs.get(ids)!;
+    }
+    const pending = lock.pending?.[node.id]?.key === node.key ? lock.pending[node.id]!.remote : undefined;
+    const rendered = await ctx.renderer.render({
+      node,
+      story: ctx.story,
+      storyFile: ctx.storyFile,
+      settings: ctx.settings,
+      deps,
+      workDir,
+      signal: ctx.signal,
+      pending,
+      progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
+      recordPending: async (remote: RemoteRecord) => {
+        lock.pending ??= {};
+        lock.pending[node.id] = { key: node.key, remote };
+        await writer.write();
+      },
+    });
+    const stored: StoredOutput[] = [];
+    for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
+    const meta = rendered.meta ?? {};
+    await cache.putAction(node.key, { outputs: stored, meta });
+    lock.nodes[node.id] = {
+      key: node.key,
+      digests: node.digests,
+      outputs: stored.map((o) => cache.lockOutput(o)),
+      ...(Object.keys(meta).length ? { meta } : {}),
+      ...(rendered.remote ? { remote: rendered.remote } : {}),
+    };
+    if (lock.pending?.[node.id]) delete lock.pending[node.id];
+    result.outputs.set(node.id, depOutput(cache, node.id, stored, meta));
+    await writer.write();
+    result.rendered.push(node.id);
+    emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
+    return "done";
+  } catch (error) {
+    if (ctx.signal.aborted) {
+      result.cancelled.push(node.id);
+      emit({ type: "node-cancelled", id: node.id, label: node.label });
+      return "cancelled";
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    result.failed.push({ id: node.id, error: message });
+    emit({ type: "node-failed", id: node.id, label: node.label, error: message });
+    return "failed";
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function depOutput(cache: Cache, id: string, outputs: ReadonlyArray<{ name: string; sha256: string }>, meta: Record<string, string | number | boolean> | undefined): DepOutput {
+  return { id, files: Object.fromEntries(outputs.map((o) => [o.name, cache.blobPath(o.sha256)])), meta: meta ?? {} };
+}
+
+function abortPromise(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+}
+
+/** Serialises lockfile writes: each write saves the state as it is when the write starts. */
+export class LockfileWriter {
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly path: string,
+    private readonly lock: Lockfile,
+  ) {}
+
+  write(): Promise<void> {
+    const next = this.queue.then(() => writeLockfile(this.path, this.lock));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  flush(): Promise<void> {
+    return this.queue;
+  }
+}

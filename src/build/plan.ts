@@ -1,0 +1,105 @@
+import type { BuildGraph, GraphNode } from "../graph/nodes.js";
+import { depIds } from "../graph/nodes.js";
+import type { Cache, StoredOutput } from "../lock/cache.js";
+import type { LockEntry, Lockfile } from "../lock/lockfile.js";
+import type { ResolvedSettings } from "../story/types.js";
+import type { Renderer } from "../render/types.js";
+
+export type PlanAction = "create" | "update" | "delete" | "fresh";
+
+export interface PlanItem {
+  id: string;
+  label: string;
+  action: PlanAction;
+  /** Why: which input or dependency changed, a missing output, a forced build. */
+  reasons: string[];
+  /** For a fresh node: where its outputs are (the lockfile, or the cache for a restored one). */
+  reuse?: { from: "lock" | "cache"; outputs: StoredOutput[]; meta?: Record<string, string | number | boolean>; remote?: LockEntry["remote"] };
+  credits?: number;
+}
+
+export interface Plan {
+  items: PlanItem[];
+  counts: { create: number; update: number; delete: number; fresh: number };
+  /** Estimated cloud credits of the work, for a paid renderer. */
+  credits?: number;
+}
+
+/** Node ids matching --force patterns (exact ids, or * as a wildcard), with everything downstream of them. */
+export function forcedNodes(graph: BuildGraph, patterns: readonly string[]): Set<string> {
+  const regexes = patterns.map((p) => new RegExp(`^${p.split("*").map(escapeRegExp).join(".*")}$`));
+  const forced = new Set<string>();
+  for (const node of graph.nodes) {
+    if (regexes.some((r) => r.test(node.id)) || depIds(node).some((d) => forced.has(d))) forced.add(node.id);
+  }
+  return forced;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * Compares the graph with the lockfile and the cache. A node is fresh when
+ * the lockfile has its key and the cache has its bytes, or when the action
+ * cache remembers the key (an edit reverted, a scene moved back).
+ */
+export async function computePlan(
+  graph: BuildGraph,
+  lock: Lockfile | null,
+  cache: Cache,
+  options: { force?: Set<string>; renderer?: Renderer; settings?: ResolvedSettings } = {},
+): Promise<Plan> {
+  const previous = lock?.nodes ?? {};
+  const items = await Promise.all(graph.nodes.map((node) => planNode(node, graph, previous, cache, options.force?.has(node.id) ?? false)));
+  for (const id of Object.keys(previous).sort()) {
+    if (!graph.byId.has(id)) items.push({ id, label: id, action: "delete", reasons: ["no longer in the story"] });
+  }
+  const counts = { create: 0, update: 0, delete: 0, fresh: 0 };
+  let credits = 0;
+  for (const item of items) {
+    counts[item.action]++;
+    if ((item.action === "create" || item.action === "update") && options.renderer?.estimateCredits && options.settings) {
+      item.credits = options.renderer.estimateCredits(graph.byId.get(item.id)!, options.settings);
+      credits += item.credits;
+    }
+  }
+  return { items, counts, ...(options.renderer?.paid ? { credits } : {}) };
+}
+
+async function planNode(node: GraphNode, graph: BuildGraph, previous: Record<string, LockEntry>, cache: Cache, forced: boolean): Promise<PlanItem> {
+  const base = { id: node.id, label: node.label };
+  const entry = previous[node.id];
+  if (forced) return { ...base, action: entry ? "update" : "create", reasons: ["forced"] };
+  if (entry?.key === node.key) {
+    if (await cache.allIntact(entry.outputs)) {
+      return { ...base, action: "fresh", reasons: [], reuse: { from: "lock", outputs: entry.outputs, ...(entry.meta ? { meta: entry.meta } : {}), ...(entry.remote ? { remote: entry.remote } : {}) } };
+    }
+  }
+  const action = await cache.getAction(node.key);
+  if (action && (await cache.allIntact(action.outputs))) {
+    return { ...base, action: "fresh", reasons: ["restored from the cache"], reuse: { from: "cache", outputs: action.outputs, ...(action.meta ? { meta: action.meta } : {}) } };
+  }
+  if (!entry) return { ...base, action: "create", reasons: ["new"] };
+  if (entry.key === node.key) return { ...base, action: "update", reasons: ["output missing from the cache"] };
+  return { ...base, action: "update", reasons: explainChange(node, entry, graph, previous) };
+}
+
+/** Which inputs and dependencies of a node changed since the lockfile was written. */
+function explainChange(node: GraphNode, entry: LockEntry, graph: BuildGraph, previous: Record<string, LockEntry>): string[] {
+  const reasons: string[] = [];
+  const old = entry.digests ?? {};
+  if (old.renderer !== node.digests.renderer) reasons.push("renderer changed");
+  for (const [name, digest] of Object.entries(node.digests)) {
+    if (name === "renderer" || name.startsWith("deps.") || old[name] === digest) continue;
+    reasons.push(`${name} changed`);
+  }
+  for (const [role, deps] of Object.entries(node.deps)) {
+    if (old[`deps.${role}`] === node.digests[`deps.${role}`]) continue;
+    const list = Array.isArray(deps) ? deps : [deps];
+    const changed = list.filter((id) => previous[id]?.key !== graph.byId.get(id)!.key);
+    if (changed.length === 0) reasons.push(`${role} reordered, added or removed`);
+    else reasons.push(...changed.slice(0, 3).map((id) => `${id} changed`), ...(changed.length > 3 ? [`and ${changed.length - 3} more ${role}`] : []));
+  }
+  return reasons.length ? reasons : ["inputs changed"];
+}

@@ -1,0 +1,85 @@
+import { availableParallelism } from "node:os";
+import { relative, resolve } from "node:path";
+import { build } from "../build/build.js";
+import type { BuildEvent } from "../build/events.js";
+import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
+import { reportFailure } from "./failure.js";
+import { ExitCode, outPalette, type CliIO } from "./io.js";
+
+export interface BuildCommandOptions {
+  renderer?: string;
+  jobs?: number;
+  force?: string[];
+  json?: boolean;
+  lockTimeout?: number;
+  keepGoing?: boolean;
+  out?: string;
+  quality?: string;
+}
+
+export async function buildCommand(story: string, options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
+  const reporter = await chooseReporter(options, io);
+  const controller = new AbortController();
+  const stopSignals = onInterrupt(io, controller, (event) => reporter.onEvent(event));
+  try {
+    const result = await build(resolve(io.cwd, story), {
+      renderer: options.renderer ?? "local",
+      rendererOptions: options.quality ? { quality: options.quality } : {},
+      jobs: options.jobs ?? defaultJobs(),
+      force: options.force ?? [],
+      keepGoing: Boolean(options.keepGoing),
+      lockTimeoutMs: (options.lockTimeout ?? 0) * 1000,
+      signal: controller.signal,
+      onEvent: (event) => reporter.onEvent(event),
+      command: `storyc ${argv.join(" ")}`,
+      env: io.env,
+      ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}),
+    });
+    await reporter.close();
+    if (!result.ok) return reportFailure(result.failure, io);
+    return ExitCode.ok;
+  } finally {
+    stopSignals();
+  }
+}
+
+async function chooseReporter(options: BuildCommandOptions, io: CliIO): Promise<BuildReporter> {
+  const write = (s: string) => void io.stdout.write(s);
+  if (options.json) return new JsonReporter(write);
+  const p = outPalette(io);
+  const show = (path: string) => relative(io.cwd, path) || path;
+  if (io.stdout.isTTY && io.stdout === process.stdout && !io.env.CI) {
+    const { ListrReporter } = await import("../report/listr-reporter.js");
+    return new ListrReporter(write, p, show);
+  }
+  return new PlainReporter(write, p, show);
+}
+
+function defaultJobs(): number {
+  return availableParallelism();
+}
+
+/**
+ * First SIGINT or SIGTERM: start nothing new, cancel what can be, keep what
+ * finished. A second one exits at once; the lockfile, written only by
+ * renames, still parses.
+ */
+function onInterrupt(io: CliIO, controller: AbortController, emit: (e: BuildEvent) => void): () => void {
+  if (io.stdout !== process.stdout) return () => undefined;
+  let count = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      emit({ type: "cancelling", reason: signal === "SIGINT" ? "interrupted" : "terminated" });
+      controller.abort(new Error(signal));
+    } else {
+      process.exit(ExitCode.interrupted);
+    }
+  };
+  process.on("SIGINT", handler);
+  process.on("SIGTERM", handler);
+  return () => {
+    process.off("SIGINT", handler);
+    process.off("SIGTERM", handler);
+  };
+}

@@ -1,0 +1,172 @@
+import { dirname } from "node:path";
+import { locateMedia } from "../story/media-path.js";
+import { ElementIndex, referencedElements, type ElementRef } from "../story/references.js";
+import { ELEMENT_KINDS, resolveSettings, type Story } from "../story/types.js";
+import { hashJson, sha256File } from "./hash.js";
+import type { BuildGraph, GraphNode, NodeKind, RendererIdentity } from "./nodes.js";
+
+/** Bumped when the meaning of a key changes, so that every output is made again. */
+export const GRAPH_FORMAT = 1;
+
+export interface GraphOptions {
+  renderer: RendererIdentity;
+  /** Renderer options that change outputs (quality, size): part of every key. */
+  rendererOptions?: Record<string, unknown>;
+}
+
+export function elementNodeId(ref: Pick<ElementRef, "kind" | "name">): string {
+  return `element/${ref.kind}/${ref.name}`;
+}
+
+/** A scene's nodes are named by its id when it has one, else by its position (1-based). */
+export function sceneNodePrefix(scene: { id?: string }, index: number): string {
+  return `scene/${scene.id ?? index + 1}`;
+}
+
+/**
+ * The build graph of a valid story. Keys are computed here, bottom-up, so a
+ * node's key covers its whole upstream. A scene's position is not an input of
+ * its own nodes: only the video, which plays the clips in order, sees it.
+ */
+export async function buildGraph(story: Story, storyFile: string, options: GraphOptions): Promise<BuildGraph> {
+  const settings = resolveSettings(story.settings);
+  const storyDir = dirname(storyFile);
+  const fileHashes = new Map<string, Promise<unknown>>();
+  const media = (value: string | null | undefined): Promise<unknown> => {
+    if (!value) return Promise.resolve(null);
+    let hashed = fileHashes.get(value);
+    if (!hashed) {
+      hashed = locateMedia(value, storyDir).then(async (where) => {
+        if (where.kind === "remote") return { url: where.url };
+        if (where.kind === "local") return { file: value, sha256: (await sha256File(where.path)).sha256 };
+        throw new Error(`${value}: ${where.message}`);
+      });
+      fileHashes.set(value, hashed);
+    }
+    return hashed;
+  };
+
+  const nodes: GraphNode[] = [];
+  const byId = new Map<string, GraphNode>();
+  const renderer = { ...options.renderer, options: options.rendererOptions ?? {} };
+  const add = (id: string, kind: NodeKind, label: string, inputs: Record<string, unknown>, deps: Record<string, string | string[]>, scene?: number): GraphNode => {
+    const depKeys = Object.fromEntries(
+      Object.entries(deps).map(([role, d]) => [role, Array.isArray(d) ? d.map((x) => byId.get(x)!.key) : byId.get(d)!.key]),
+    );
+    const key = hashJson({ format: GRAPH_FORMAT, kind, renderer, inputs, deps: depKeys });
+    const digests: Record<string, string> = { renderer: short(renderer) };
+    for (const [name, value] of Object.entries(inputs)) digests[name] = short(value);
+    for (const [role, k] of Object.entries(depKeys)) digests[`deps.${role}`] = short(k);
+    const node: GraphNode = { id, kind, label, inputs, deps, key, digests, ...(scene !== undefined ? { scene } : {}) };
+    nodes.push(node);
+    byId.set(id, node);
+    return node;
+  };
+
+  const imageSettings = { aspect_ratio: settings.aspect_ratio, model: settings.image.model, seed: settings.image.seed };
+  for (const kind of ELEMENT_KINDS) {
+    for (const element of story[kind] ?? []) {
+      add(
+        elementNodeId({ kind, name: element.name }),
+        "element",
+        `${kind.slice(0, -1)} "${element.name}"`,
+        { kind, name: element.name, description: element.description, image: await media(element.image_url), settings: imageSettings },
+        {},
+      );
+    }
+  }
+
+  const index = new ElementIndex(story);
+  const elementDeps = (text: string | undefined) =>
+    referencedElements(text ?? "", index)
+      .map(elementNodeId)
+      .sort();
+
+  if (settings.background_music && story.music) {
+    add(
+      "music",
+      "music",
+      "music",
+      { description: story.music.description ?? "", lyrics: story.music.lyrics ?? "", source: await media(story.music.music_url) },
+      {},
+    );
+  }
+
+  if (settings.show_title) {
+    add(
+      "title",
+      "title",
+      "title card",
+      {
+        title: story.title_scene?.title ?? story.title ?? "",
+        description: story.title_scene?.description ?? "",
+        aspect_ratio: settings.aspect_ratio,
+      },
+      { elements: elementDeps(story.title_scene?.description) },
+    );
+  }
+
+  const scenes = story.scenes ?? [];
+  const clips: string[] = [];
+  const narrations: string[] = [];
+  for (const [i, scene] of scenes.entries()) {
+    const prefix = sceneNodePrefix(scene, i);
+    const name = scene.id ? `scene "${scene.id}"` : `scene ${i + 1}`;
+    const image = add(
+      `${prefix}/image`,
+      "scene-image",
+      `${name} image`,
+      { description: scene.description, image: await media(scene.image_url), settings: imageSettings },
+      { elements: elementDeps(scene.description) },
+      i,
+    );
+    const narration = add(
+      `${prefix}/narration`,
+      "scene-narration",
+      `${name} narration`,
+      { text: scene.narrator, voice: settings.narrator, language: settings.language },
+      {},
+      i,
+    );
+    const clip = add(
+      `${prefix}/clip`,
+      "scene-clip",
+      `${name} clip`,
+      {
+        motion_description: scene.motion_description ?? "",
+        duration: scene.duration ?? settings.motion.duration,
+        settings: { aspect_ratio: settings.aspect_ratio, model: settings.motion.model },
+      },
+      { image: image.id, narration: narration.id },
+      i,
+    );
+    clips.push(clip.id);
+    narrations.push(narration.id);
+  }
+
+  if (scenes.length > 0) {
+    const deps: Record<string, string | string[]> = { clips, narrations };
+    if (byId.has("title")) deps.title = "title";
+    if (byId.has("music")) deps.music = "music";
+    add(
+      "video",
+      "video",
+      "video",
+      {
+        title: story.title ?? "",
+        settings: {
+          aspect_ratio: settings.aspect_ratio,
+          transitions: settings.transitions,
+          show_title: settings.show_title,
+          background_music: settings.background_music,
+        },
+      },
+      deps,
+    );
+  }
+  return { nodes, byId, renderer: options.renderer };
+}
+
+function short(value: unknown): string {
+  return hashJson(value ?? null).slice(0, 12);
+}

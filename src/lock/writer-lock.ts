@@ -1,0 +1,146 @@
+import { hostname } from "node:os";
+import { mkdir, open, readFile, rm, rmdir, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/** Who holds a story's build lock. */
+export interface LockOwner {
+  pid: number;
+  host: string;
+  command: string;
+  since: string;
+}
+
+export class LockTimeoutError extends Error {
+  constructor(
+    readonly file: string,
+    readonly owner: LockOwner | null,
+  ) {
+    super(
+      owner
+        ? `another storyc (pid ${owner.pid} on ${owner.host}, "${owner.command}", since ${owner.since}) is building this story`
+        : "another storyc is building this story",
+    );
+  }
+}
+
+export interface AcquireOptions {
+  /** How long to wait for the holder to finish, in milliseconds (0: do not wait). */
+  timeoutMs: number;
+  command: string;
+  /** Called once when the lock is found taken and storyc starts to wait. */
+  onWait?: (owner: LockOwner | null) => void;
+  signal?: AbortSignal;
+}
+
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * One writer per story. The lock is a file created with O_EXCL holding the
+ * owner's pid and host. proper-lockfile was considered: it records no owner
+ * and finds a dead holder only after a stale-mtime delay, while storyc must
+ * say who holds the lock and take over from a killed build at once.
+ *
+ * Taking over from a dead holder happens under a second, short-lived mkdir
+ * mutex, and re-reads the owner under it, so two processes cannot both take
+ * over, and none can remove a lock that a live process has just taken.
+ */
+export async function acquireWriterLock(file: string, options: AcquireOptions): Promise<HeldLock> {
+  await mkdir(dirname(file), { recursive: true });
+  const me: LockOwner = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
+  const deadline = Date.now() + options.timeoutMs;
+  let waited = false;
+  let delay = 25;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    if (await tryCreate(file, me)) return { release: () => releaseLock(file, me) };
+    const owner = await readOwner(file);
+    if (owner && isDeadHere(owner)) {
+      await takeOver(file, owner);
+      continue;
+    }
+    if (owner === null && (await ageMs(file)) > 5_000) {
+      // An empty or unreadable lock file older than any write of ours: a crash between create and write.
+      await takeOver(file, null);
+      continue;
+    }
+    if (Date.now() >= deadline) throw new LockTimeoutError(file, owner);
+    if (!waited) {
+      waited = true;
+      options.onWait?.(owner);
+    }
+    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())), undefined, options.signal ? { signal: options.signal } : {});
+    delay = Math.min(delay * 2, 500);
+  }
+}
+
+async function tryCreate(file: string, owner: LockOwner): Promise<boolean> {
+  let handle;
+  try {
+    handle = await open(file, "wx");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(owner));
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+async function readOwner(file: string): Promise<LockOwner | null> {
+  try {
+    const owner = JSON.parse(await readFile(file, "utf8")) as LockOwner;
+    return typeof owner.pid === "number" ? owner : null;
+  } catch {
+    return null;
+  }
+}
+
+function isDeadHere(owner: LockOwner): boolean {
+  if (owner.host !== hostname()) return false;
+  if (owner.pid === process.pid) return false;
+  try {
+    process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+async function ageMs(file: string): Promise<number> {
+  try {
+    return Date.now() - (await stat(file)).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+async function takeOver(file: string, expected: LockOwner | null): Promise<void> {
+  const mutex = `${file}.takeover`;
+  try {
+    await mkdir(mutex);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    // Someone else is taking over; a mutex left by a crash mid-takeover is cleared once old.
+    if ((await ageMs(mutex)) > 10_000) await rmdir(mutex).catch(() => undefined);
+    await sleep(20);
+    return;
+  }
+  try {
+    const current = await readOwner(file);
+    const same = expected === null ? current === null : current?.pid === expected.pid && current.host === expected.host && current.since === expected.since;
+    if (same) await rm(file, { force: true });
+  } finally {
+    await rmdir(mutex).catch(() => undefined);
+  }
+}
+
+async function releaseLock(file: string, me: LockOwner): Promise<void> {
+  const owner = await readOwner(file);
+  if (owner?.pid === me.pid && owner.since === me.since) await rm(file, { force: true });
+}

@@ -1,0 +1,25 @@
+import type { Renderer } from "./types.js";
+import { RendererUnavailableError } from "./types.js";
+
+export const RENDERER_NAMES = ["local", "vimmerse", "test"] as const;
+export type RendererName = (typeof RENDERER_NAMES)[number];
+
+export interface RendererChoice {
+  name: string;
+  /** Renderer options from the command line (quality, ...). */
+  options?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Loads a renderer by name; each is imported only when chosen. */
+export async function loadRenderer(choice: RendererChoice): Promise<Renderer> {
+  const env = choice.env ?? process.env;
+  switch (choice.name) {
+    case "test": {
+      const { TestRenderer } = await import("./test-renderer.js");
+      return new TestRenderer({ delayMs: Number(env.STORYC_TEST_RENDER_MS ?? 0) || 0 });
+    }
+    default:
+      throw new RendererUnavailableError(`there is no renderer named "${choice.name}"`, `choose one of: ${RENDERER_NAMES.join(", ")}`);
+  }
+}

@@ -1,0 +1,64 @@
+import type { GraphNode, RendererIdentity } from "../graph/nodes.js";
+import type { RemoteRecord } from "../lock/lockfile.js";
+import type { ResolvedSettings, Story } from "../story/types.js";
+
+/** The output of a finished dependency, as a renderer sees it. */
+export interface DepOutput {
+  id: string;
+  /** Output name -> absolute path of the (read-only) cached bytes. */
+  files: Record<string, string>;
+  meta: Record<string, string | number | boolean>;
+}
+
+export interface RenderInput {
+  node: GraphNode;
+  story: Story;
+  storyFile: string;
+  settings: ResolvedSettings;
+  /** Outputs of the node's dependencies, by the role names of `node.deps`. */
+  deps: Record<string, DepOutput | DepOutput[]>;
+  /** An empty folder for the renderer's files; what it returns is moved into the cache. */
+  workDir: string;
+  signal: AbortSignal;
+  progress(fraction: number, message?: string): void;
+  /**
+   * Paid remote work: `pending` is what an earlier, interrupted build
+   * recorded for this very key (poll it, do not pay again); `recordPending`
+   * writes the lockfile before the call returns, so a crash right after a
+   * paid request still knows about it.
+   */
+  pending: RemoteRecord | undefined;
+  recordPending(remote: RemoteRecord): Promise<void>;
+}
+
+export interface RenderResult {
+  /** Files in workDir (or elsewhere) to keep, by output name. */
+  files: Array<{ name: string; path: string }>;
+  meta?: Record<string, string | number | boolean>;
+  remote?: RemoteRecord;
+}
+
+/** A way of turning graph nodes into files: the local animatic, the cloud API, or the test renderer. */
+export interface Renderer {
+  identity: RendererIdentity;
+  /** Options that change outputs (quality...), part of every key. */
+  options: Record<string, unknown>;
+  /** Whether rendering costs money; plans then show the estimated credits. */
+  paid: boolean;
+  /** Checks that the renderer can run here (tools present, key set) before anything starts. */
+  prepare?(signal: AbortSignal): Promise<void>;
+  estimateCredits?(node: GraphNode, settings: ResolvedSettings): number;
+  render(input: RenderInput): Promise<RenderResult>;
+  /** Called once after the build, for renderers that hold resources. */
+  dispose?(): Promise<void>;
+}
+
+/** A renderer that cannot run here, with what to do about it. */
+export class RendererUnavailableError extends Error {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,94 @@
+import type { BuildEvent, BuildSummary } from "../build/events.js";
+import type { Palette } from "./color.js";
+import { planSummary } from "./plan-text.js";
+
+/** Turns build events into output. `close` waits until everything is shown. */
+export interface BuildReporter {
+  onEvent(event: BuildEvent): void;
+  close(): Promise<void>;
+}
+
+type Write = (text: string) => void;
+
+/** One line per step, for CI logs and anything that is not a terminal. */
+export class PlainReporter implements BuildReporter {
+  private total = 0;
+  private finished = 0;
+
+  constructor(
+    private readonly write: Write,
+    private readonly p: Palette,
+    private readonly show: (path: string) => string = (x) => x,
+  ) {}
+
+  onEvent(e: BuildEvent): void {
+    switch (e.type) {
+      case "lock-wait":
+        this.write(`waiting for ${e.owner ? `storyc (pid ${e.owner.pid}) ` : "another storyc "}to finish building this story...\n`);
+        break;
+      case "plan":
+        this.total = e.plan.counts.create + e.plan.counts.update;
+        this.write(`${planSummary(e.plan)}\n`);
+        break;
+      case "node-start":
+        this.write(`${this.p.dim("  started")} ${e.label}\n`);
+        break;
+      case "node-done":
+        if (e.restored) {
+          this.write(`${this.p.dim("[cache]")} ${e.label} restored from the cache\n`);
+        } else {
+          this.finished++;
+          this.write(`${this.p.dim(`[${this.finished}/${this.total}]`)} ${this.p.green("✓")} ${e.label} ${this.p.dim(`(${seconds(e.durationMs)})`)}\n`);
+        }
+        break;
+      case "node-failed":
+        this.write(`${this.p.red("✗")} ${e.label}: ${e.error}\n`);
+        break;
+      case "node-cancelled":
+        this.write(`${this.p.yellow("-")} ${e.label} cancelled\n`);
+        break;
+      case "cancelling":
+        this.write(`${this.p.yellow(e.reason)}: finishing nothing new; press Ctrl-C again to stop at once\n`);
+        break;
+      case "finished":
+        this.write(`${formatSummary(e.summary, this.p, this.show)}\n`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Newline-delimited JSON: one event per line, for machines. */
+export class JsonReporter implements BuildReporter {
+  constructor(private readonly write: Write) {}
+
+  onEvent(e: BuildEvent): void {
+    const { type, ...rest } = e;
+    if (type === "plan") {
+      const plan = e.plan;
+      this.write(JSON.stringify({ type, counts: plan.counts, credits: plan.credits, items: plan.items.map(({ id, action, reasons, credits }) => ({ id, action, reasons, ...(credits ? { credits } : {}) })) }) + "\n");
+      return;
+    }
+    this.write(JSON.stringify({ type, ...rest }) + "\n");
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+export function formatSummary(s: BuildSummary, p: Palette, show: (path: string) => string = (x) => x): string {
+  const parts = [`${s.rendered.length} rendered`, `${s.restored.length} restored from the cache`, `${s.fresh.length} fresh`];
+  if (s.removed.length) parts.push(`${s.removed.length} removed`);
+  if (s.failed.length) parts.push(p.red(`${s.failed.length} failed`));
+  if (s.cancelled.length) parts.push(p.yellow(`${s.cancelled.length} cancelled`));
+  if (s.skipped.length) parts.push(`${s.skipped.length} not started`);
+  const head = s.ok ? p.green("Built") : s.cancelled.length || s.failed.length === 0 ? p.yellow("Stopped") : p.red("Failed");
+  const out = s.outputs.length ? `\n${s.outputs.map((o) => `  ${show(o)}`).join("\n")}` : "";
+  return `${head} in ${seconds(s.durationMs)}: ${parts.join(", ")}${out}`;
+}

@@ -1,0 +1,30 @@
+import type { Plan, PlanAction } from "../build/plan.js";
+import type { Palette } from "./color.js";
+
+const SYMBOL: Record<PlanAction, string> = { create: "+", update: "~", delete: "-", fresh: "=" };
+
+/** A plan as Terraform users would expect: one line per node, then a count. */
+export function formatPlan(plan: Plan, p: Palette, options: { showFresh?: boolean } = {}): string {
+  const colour: Record<PlanAction, (s: string) => string> = { create: p.green, update: p.yellow, delete: p.red, fresh: p.dim };
+  const width = Math.min(48, Math.max(...plan.items.map((i) => i.id.length), 10));
+  const lines: string[] = [];
+  for (const item of plan.items) {
+    if (item.action === "fresh" && options.showFresh === false && item.reasons.length === 0) continue;
+    const why = item.reasons.length ? `  ${p.dim(item.reasons.join("; "))}` : "";
+    const credits = item.credits ? p.dim(`  ~${item.credits} credits`) : "";
+    lines.push(`${colour[item.action](`${SYMBOL[item.action]} ${item.id.padEnd(width)}`)}${why}${credits}`);
+  }
+  lines.push("");
+  lines.push(planSummary(plan));
+  return lines.join("\n");
+}
+
+export function planSummary(plan: Plan): string {
+  const c = plan.counts;
+  const cost = plan.credits !== undefined ? `; estimated cost: ${plan.credits} credits` : "";
+  return `Plan: ${c.create} to generate, ${c.update} to regenerate, ${c.delete} to remove, ${c.fresh} fresh${cost}`;
+}
+
+export function hasWork(plan: Plan): boolean {
+  return plan.counts.create + plan.counts.update + plan.counts.delete > 0;
+}
