@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 
@@ -6,4 +7,10 @@ export const packageRoot = fileURLToPath(new URL("..", import.meta.url));
 
 export function schemaPath(): string {
   return join(packageRoot, "schemas", "story.schema.json");
+}
+
+let version: string | undefined;
+export function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
+  return version;
 }

@@ -1,5 +1,5 @@
 import { relative, dirname } from "node:path";
-import { buildGraph } from "../graph/build-graph.js";
+import { buildGraph, MediaError } from "../graph/build-graph.js";
 import type { BuildGraph } from "../graph/nodes.js";
 import { Cache } from "../lock/cache.js";
 import { emptyLockfile, LockfileError, readLockfile, writeLockfile, type Lockfile } from "../lock/lockfile.js";
@@ -9,7 +9,7 @@ import { loadRenderer } from "../render/registry.js";
 import { RendererUnavailableError, type Renderer } from "../render/types.js";
 import type { Diagnostic } from "../story/diagnostics.js";
 import { resolveSettings, type Story } from "../story/types.js";
-import { validateFile } from "../story/validate.js";
+import { loadValidStory } from "../story/valid-story-cache.js";
 import type { BuildEvent, BuildSummary, EventSink } from "./events.js";
 import { execute } from "./executor.js";
 import { materializeOutputs } from "./materialize.js";
@@ -61,11 +61,9 @@ interface Prepared {
 }
 
 async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: true; value: Prepared } | { ok: false; failure: Failure }> {
-  const validation = await validateFile(storyFile);
-  if (!validation.valid || !validation.story) {
-    return { ok: false, failure: { reason: "invalid-story", diagnostics: validation.diagnostics } };
-  }
-  const story = validation.story;
+  const paths = storyPaths(storyFile, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.outDir ? { outDir: options.outDir } : {}) });
+  let loaded = await loadValidStory(paths.story, paths.cacheDir);
+  if (!loaded.ok) return { ok: false, failure: { reason: "invalid-story", diagnostics: loaded.diagnostics } };
   let renderer: Renderer;
   try {
     renderer =
@@ -76,8 +74,18 @@ async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: 
     if (error instanceof RendererUnavailableError) return { ok: false, failure: { reason: "renderer-unavailable", message: error.message, hint: error.hint } };
     throw error;
   }
-  const paths = storyPaths(storyFile, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.outDir ? { outDir: options.outDir } : {}) });
-  const graph = await buildGraph(story, paths.story, { renderer: renderer.identity, rendererOptions: renderer.options });
+  const graphOptions = { renderer: renderer.identity, rendererOptions: renderer.options };
+  let graph: BuildGraph;
+  try {
+    graph = await buildGraph(loaded.story, paths.story, graphOptions);
+  } catch (error) {
+    if (!(error instanceof MediaError) || !loaded.fromCache) throw error;
+    // A file the story names changed since it was last validated: validate in full to say where.
+    loaded = await loadValidStory(paths.story, paths.cacheDir, { useCache: false });
+    if (!loaded.ok) return { ok: false, failure: { reason: "invalid-story", diagnostics: loaded.diagnostics } };
+    graph = await buildGraph(loaded.story, paths.story, graphOptions);
+  }
+  const story = loaded.story;
   return { ok: true, value: { story, paths, renderer, graph, cache: new Cache(paths.cacheDir, paths.projectRoot) } };
 }
 

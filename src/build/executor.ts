@@ -103,7 +103,8 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
       }
     }
     if (running.size === 0) break;
-    await Promise.race([...running.values(), aborted]);
+    // Once aborted, wait for the tasks in flight to settle (the abort promise would resolve at once, forever).
+    await Promise.race(ctx.signal.aborted ? [...running.values()] : [...running.values(), aborted]);
   }
   for (const node of graph.nodes) if (status.get(node.id) === "waiting" || status.get(node.id) === "skipped") result.skipped.push(node.id);
   await writer.flush();

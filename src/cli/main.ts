@@ -1,12 +1,7 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { packageRoot } from "../paths.js";
+import { packageVersion } from "../paths.js";
 import { CliError, ExitCode, errPalette, processIO, type CliIO } from "./io.js";
-
-function version(): string {
-  return (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;
-}
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -21,7 +16,7 @@ export function positiveInt(value: string): number {
 export function createProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command("storyc")
     .description("Story-as-code: validate, plan and render YAML storyboards into videos, regenerating only what changed.")
-    .version(version(), "-v, --version")
+    .version(packageVersion(), "-v, --version")
     .showHelpAfterError("(run storyc --help for usage)")
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

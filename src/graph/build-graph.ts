@@ -5,6 +5,17 @@ import { ELEMENT_KINDS, resolveSettings, type Story } from "../story/types.js";
 import { hashJson, sha256File } from "./hash.js";
 import type { BuildGraph, GraphNode, NodeKind, RendererIdentity } from "./nodes.js";
 
+/** A file the story names that cannot be used (it moved or vanished since the story was validated). */
+export class MediaError extends Error {
+  constructor(
+    readonly value: string,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(`${value}: ${message}`);
+  }
+}
+
 /** Bumped when the meaning of a key changes, so that every output is made again. */
 export const GRAPH_FORMAT = 1;
 
@@ -39,7 +50,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
       hashed = locateMedia(value, storyDir).then(async (where) => {
         if (where.kind === "remote") return { url: where.url };
         if (where.kind === "local") return { file: value, sha256: (await sha256File(where.path)).sha256 };
-        throw new Error(`${value}: ${where.message}`);
+        throw new MediaError(value, where.message, where.hint);
       });
       fileHashes.set(value, hashed);
     }
@@ -48,15 +59,19 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
 
   const nodes: GraphNode[] = [];
   const byId = new Map<string, GraphNode>();
-  const renderer = { ...options.renderer, options: options.rendererOptions ?? {} };
+  // The key is a hash over the hashes of each input, so that each input is
+  // serialised once and its short hash can be kept to explain a change.
+  const rendererDigest = hashJson({ ...options.renderer, options: options.rendererOptions ?? {} });
   const add = (id: string, kind: NodeKind, label: string, inputs: Record<string, unknown>, deps: Record<string, string | string[]>, scene?: number): GraphNode => {
+    const inputDigests: Record<string, string> = {};
+    for (const [name, value] of Object.entries(inputs)) inputDigests[name] = hashJson(value ?? null);
     const depKeys = Object.fromEntries(
       Object.entries(deps).map(([role, d]) => [role, Array.isArray(d) ? d.map((x) => byId.get(x)!.key) : byId.get(d)!.key]),
     );
-    const key = hashJson({ format: GRAPH_FORMAT, kind, renderer, inputs, deps: depKeys });
-    const digests: Record<string, string> = { renderer: short(renderer) };
-    for (const [name, value] of Object.entries(inputs)) digests[name] = short(value);
-    for (const [role, k] of Object.entries(depKeys)) digests[`deps.${role}`] = short(k);
+    const key = hashJson({ format: GRAPH_FORMAT, kind, renderer: rendererDigest, inputs: inputDigests, deps: depKeys });
+    const digests: Record<string, string> = { renderer: rendererDigest.slice(0, 12) };
+    for (const [name, digest] of Object.entries(inputDigests)) digests[name] = digest.slice(0, 12);
+    for (const [role, k] of Object.entries(depKeys)) digests[`deps.${role}`] = (typeof k === "string" ? k : hashJson(k)).slice(0, 12);
     const node: GraphNode = { id, kind, label, inputs, deps, key, digests, ...(scene !== undefined ? { scene } : {}) };
     nodes.push(node);
     byId.set(id, node);
@@ -165,8 +180,4 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
     );
   }
   return { nodes, byId, renderer: options.renderer };
-}
-
-function short(value: unknown): string {
-  return hashJson(value ?? null).slice(0, 12);
 }

@@ -122,7 +122,8 @@ export class Cache {
 
   async putAction(key: string, record: ActionRecord): Promise<void> {
     await mkdir(join(this.dir, "ac", key.slice(0, 2)), { recursive: true });
-    await writeFileAtomic(this.actionPath(key), JSON.stringify(record));
+    // No fsync: an action record lost to a power cut only costs a render; the lockfile is the durable record.
+    await writeFileAtomic(this.actionPath(key), JSON.stringify(record), { fsync: false });
   }
 
   /** A scratch folder for a renderer's work in progress, on the cache's file system so moves are renames. */

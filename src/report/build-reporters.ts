@@ -48,7 +48,7 @@ export class PlainReporter implements BuildReporter {
         this.write(`${this.p.yellow("-")} ${e.label} cancelled\n`);
         break;
       case "cancelling":
-        this.write(`${this.p.yellow(e.reason)}: finishing nothing new; press Ctrl-C again to stop at once\n`);
+        this.write(`${this.p.yellow(e.reason)}: starting nothing new, keeping what finished; press Ctrl-C again to stop at once\n`);
         break;
       case "finished":
         this.write(`${formatSummary(e.summary, this.p, this.show)}\n`);

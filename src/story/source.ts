@@ -2,10 +2,9 @@ import { readFile, stat } from "node:fs/promises";
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import type { Diagnostic, DiagnosticCode, Position, Severity } from "./diagnostics.js";
 
-/** Stories are hand-written text; anything larger is a mistake or an attack. */
-export const MAX_STORY_BYTES = 1024 * 1024;
-/** How many alias expansions a story may need before it counts as an alias bomb. */
-export const MAX_ALIAS_COUNT = 100;
+import { MAX_ALIAS_COUNT, MAX_STORY_BYTES } from "./limits.js";
+
+export { MAX_ALIAS_COUNT, MAX_STORY_BYTES };
 
 /** A story file as text and YAML document, able to say where any of its nodes is. */
 export class StorySource {

@@ -169,6 +169,25 @@ describe("incremental builds", () => {
     await expect(readFile(join(dir, "promo.lock"))).rejects.toThrow();
   });
 
+  it("a referenced file that vanished after a build is reported at its line, not a crash", async () => {
+    const { story, dir } = await copyExample("lighthouse", "lighthouse.yaml");
+    expect((await buildWith(story)).result.ok).toBe(true);
+    const { rm } = await import("node:fs/promises");
+    await rm(join(dir, "refs", "keeper.png"));
+    const { result } = await buildWith(story);
+    expect(!result.ok && result.failure).toMatchObject({ reason: "invalid-story", diagnostics: [{ code: "missing-file", start: { line: 18, column: 16 } }] });
+  });
+
+  it("a changed reference image makes its element and what shows it stale", async () => {
+    const { story, dir } = await copyExample("lighthouse", "lighthouse.yaml");
+    await buildWith(story);
+    const { appendFile } = await import("node:fs/promises");
+    await appendFile(join(dir, "refs", "lantern.png"), Buffer.from([0]));
+    expect((await buildWith(story)).calls).toEqual(
+      ["element/objects/Lantern", "scene/climb/image", "scene/climb/clip", "scene/lamp/image", "scene/lamp/clip", "video"].sort(),
+    );
+  });
+
   it("a damaged lockfile is reported with its position", async () => {
     const { story, dir } = await builtPromo();
     await writeFile(join(dir, "promo.lock"), '{\n  "lockfileVersion": 1,\n  "nodes": {\n<<<<<<< HEAD\n');

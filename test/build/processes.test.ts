@@ -1,0 +1,192 @@
+import { spawn } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { binPath, runBin, STACK_TRACE } from "../helpers/cli.js";
+import { copyExample } from "../helpers/story-dir.js";
+
+interface Child {
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  kill(signal: NodeJS.Signals): void;
+  stdout(): string;
+}
+
+function startBuild(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  const child = spawn(process.execPath, [binPath, "build", "promo.yaml", "--renderer", "test", "--json", ...args], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { done, kill: (s) => child.kill(s), stdout: () => stdout };
+}
+
+function events(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split("\n")
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l));
+}
+
+const renderedIn = (stdout: string) => events(stdout).filter((e) => e.type === "node-done" && !e.restored).map((e) => e.id as string);
+const restoredIn = (stdout: string) => events(stdout).filter((e) => e.type === "node-done" && e.restored).map((e) => e.id as string);
+
+async function referenceKeys(): Promise<Record<string, string>> {
+  const { dir } = await copyExample("promo-vertical", "promo.yaml");
+  const r = await runBin(["build", "promo.yaml", "--renderer", "test"], { cwd: dir });
+  expect(r.code).toBe(0);
+  const lock = JSON.parse(await readFile(join(dir, "promo.lock"), "utf8"));
+  return Object.fromEntries(Object.entries(lock.nodes).map(([id, e]) => [id, (e as { key: string }).key]));
+}
+
+describe("builds as processes", () => {
+  it("a build killed with SIGKILL at random moments always leaves a lockfile that parses, and the rerun renders only what had not finished", async () => {
+    const keys = await referenceKeys();
+    const all = Object.keys(keys).sort();
+    const trials = 24;
+    let midBuild = 0;
+    for (let trial = 0; trial < trials; trial++) {
+      const { dir } = await copyExample("promo-vertical", "promo.yaml");
+      const child = startBuild(dir, ["--jobs", "2"], { STORYC_TEST_RENDER_MS: "25" });
+      // Spread the kills over the whole build: before the first node, in the middle, near the video.
+      await sleep(80 + Math.floor(Math.random() * 520));
+      child.kill("SIGKILL");
+      await child.done;
+
+      let finished: string[] = [];
+      const text = await readFile(join(dir, "promo.lock"), "utf8").catch(() => null);
+      if (text !== null) {
+        const lock = JSON.parse(text);
+        expect(lock.lockfileVersion).toBe(1);
+        finished = Object.keys(lock.nodes).filter((id) => lock.nodes[id].key === keys[id]);
+      }
+      if (finished.length > 0 && finished.length < all.length) midBuild++;
+      const rerun = await startBuild(dir, []).done;
+      expect(rerun.code).toBe(0);
+      const rendered = renderedIn(rerun.stdout);
+      const restored = restoredIn(rerun.stdout);
+      expect(rendered.filter((id) => finished.includes(id))).toEqual([]);
+      // Every node that had not finished is made now (or restored, when its bytes were stored just before the kill).
+      expect([...finished, ...rendered, ...restored].sort()).toEqual(all);
+      const after = JSON.parse(await readFile(join(dir, "promo.lock"), "utf8"));
+      expect(Object.fromEntries(Object.entries(after.nodes).map(([id, e]) => [id, (e as { key: string }).key]))).toEqual(keys);
+    }
+    // The kills must have landed in the middle of builds often enough to mean something.
+    expect(midBuild).toBeGreaterThanOrEqual(trials / 4);
+  }, 180_000);
+
+  it("two builds of one story started together never corrupt the lockfile or the outputs", async () => {
+    const { dir } = await copyExample("promo-vertical", "promo.yaml");
+    const a = startBuild(dir, ["--lock-timeout", "60"], { STORYC_TEST_RENDER_MS: "5" });
+    const b = startBuild(dir, ["--lock-timeout", "60"], { STORYC_TEST_RENDER_MS: "5" });
+    const [ra, rb] = await Promise.all([a.done, b.done]);
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    // One of them did the work; the other waited for the lock and found everything fresh.
+    const rendered = [...renderedIn(ra.stdout), ...renderedIn(rb.stdout)];
+    expect(rendered).toHaveLength(29);
+    expect(events(ra.stdout + rb.stdout).some((e) => e.type === "lock-wait")).toBe(true);
+    const lock = JSON.parse(await readFile(join(dir, "promo.lock"), "utf8"));
+    expect(Object.keys(lock.nodes)).toHaveLength(29);
+    const video = JSON.parse(await readFile(join(dir, "out/promo/promo.txt"), "utf8"));
+    expect(video.id).toBe("video");
+  }, 60_000);
+
+  it("a second build without --lock-timeout says who holds the lock", async () => {
+    const { dir } = await copyExample("promo-vertical", "promo.yaml");
+    const first = startBuild(dir, ["--jobs", "1"], { STORYC_TEST_RENDER_MS: "100" });
+    while (!first.stdout().includes('"node-start"')) await sleep(20);
+    const second = await runBin(["build", "promo.yaml", "--renderer", "test"], { cwd: dir });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/another storyc \(pid \d+ on .+, "storyc build promo.yaml --renderer test --json --jobs 1", since .+\) is building this story/);
+    expect(second.stderr).toContain("--lock-timeout");
+    first.kill("SIGKILL");
+    await first.done;
+  }, 30_000);
+
+  it("takes over a lock left by a dead process at once", async () => {
+    const { dir } = await copyExample("promo-vertical", "promo.yaml");
+    const dead = spawn(process.execPath, ["-e", "0"]);
+    const pid = dead.pid!;
+    await new Promise((resolve) => dead.on("close", resolve));
+    const first = await runBin(["build", "promo.yaml", "--renderer", "test"], { cwd: dir });
+    expect(first.code).toBe(0);
+    const { hostname } = await import("node:os");
+    await mkdir(join(dir, ".storyc", "locks"), { recursive: true });
+    const { readdir } = await import("node:fs/promises");
+    // The lock's name is derived from the story; find it by building once (it is removed on exit) and re-create it.
+    const lockName = (await readdir(join(dir, ".storyc", "locks"))).find((f) => f.endsWith(".lock")) ?? null;
+    expect(lockName).toBeNull();
+    const { storyPaths } = await import("../../src/project/paths.js");
+    const lockPath = storyPaths(join(dir, "promo.yaml")).writerLock;
+    await writeFile(lockPath, JSON.stringify({ pid, host: hostname(), command: "storyc build", since: new Date().toISOString() }));
+    const r = await runBin(["build", "promo.yaml", "--renderer", "test"], { cwd: dir });
+    expect(r.code).toBe(0);
+  }, 30_000);
+
+  it("Ctrl-C stops starting new work, keeps what finished, and exits 130", async () => {
+    const { dir } = await copyExample("promo-vertical", "promo.yaml");
+    const child = startBuild(dir, ["--jobs", "2"], { STORYC_TEST_RENDER_MS: "60" });
+    while (renderedIn(child.stdout()).length < 4) await sleep(10);
+    child.kill("SIGINT");
+    const result = await child.done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).not.toMatch(STACK_TRACE);
+    const finished = renderedIn(result.stdout);
+    expect(finished.length).toBeLessThan(29);
+    expect(events(result.stdout).some((e) => e.type === "cancelling")).toBe(true);
+    const lock = JSON.parse(await readFile(join(dir, "promo.lock"), "utf8"));
+    for (const id of finished) expect(lock.nodes[id]).toBeDefined();
+    const rerun = await startBuild(dir, []).done;
+    expect(renderedIn(rerun.stdout).filter((id) => finished.includes(id))).toEqual([]);
+  }, 30_000);
+});
+
+describe("storyc plan, graph and gc", () => {
+  it("plan lists each node with its reason, ends with the count, and --detailed-exitcode says if work is pending", async () => {
+    const { dir, story } = await copyExample("promo-vertical", "promo.yaml");
+    const fresh = await runBin(["plan", "promo.yaml", "--renderer", "test", "--detailed-exitcode"], { cwd: dir });
+    expect(fresh.code).toBe(2);
+    expect(fresh.stdout).toMatch(/^\+ element\/characters\/Pip +new$/m);
+    expect(fresh.stdout.trim().split("\n").at(-1)).toBe("Plan: 29 to generate, 0 to regenerate, 0 to remove, 0 fresh");
+    await runBin(["build", "promo.yaml", "--renderer", "test"], { cwd: dir });
+    const done = await runBin(["plan", "promo.yaml", "--renderer", "test", "--detailed-exitcode"], { cwd: dir });
+    expect(done.code).toBe(0);
+    await writeFile(story, (await readFile(story, "utf8")).replace("Every band starts with one small sound.", "Every band starts small."));
+    const changed = await runBin(["plan", "promo.yaml", "--renderer", "test", "--json"], { cwd: dir });
+    expect(changed.code).toBe(0);
+    const json = JSON.parse(changed.stdout);
+    expect(json.counts).toEqual({ create: 0, update: 3, delete: 0, fresh: 26 });
+    expect(json.items.find((i: { id: string }) => i.id === "scene/tune-up/narration")).toEqual({ id: "scene/tune-up/narration", action: "update", reasons: ["text changed"] });
+    expect(json.items.find((i: { id: string }) => i.id === "scene/tune-up/clip").reasons).toEqual(["scene/tune-up/narration changed"]);
+  });
+
+  it("graph prints Mermaid and DOT", async () => {
+    const { dir } = await copyExample("promo-vertical", "promo.yaml");
+    const mermaid = await runBin(["graph", "promo.yaml"], { cwd: dir });
+    expect(mermaid.stdout.split("\n")[0]).toBe("flowchart LR");
+    expect(mermaid.stdout).toContain('["scene/tune-up/clip"]');
+    const dot = await runBin(["graph", "promo.yaml", "--format", "dot"], { cwd: dir });
+    expect(dot.stdout).toContain('"scene/tune-up/image" -> "scene/tune-up/clip";');
+    expect(dot.stdout).toContain('"element/characters/Pip" -> "scene/tune-up/image";');
+    expect((await runBin(["graph", "promo.yaml", "--format", "png"], { cwd: dir })).code).toBe(2);
+  });
+
+  it("gc removes blobs no lockfile references and reports the bytes reclaimed", async () => {
+    const { dir, story } = await copyExample("promo-vertical", "promo.yaml");
+    await mkdir(join(dir, ".git"));
+    await runBin(["build", "promo.yaml", "--renderer", "test"], { cwd: dir });
+    await writeFile(story, (await readFile(story, "utf8")).replace("Every band starts with one small sound.", "Every band starts small."));
+    await runBin(["build", "promo.yaml", "--renderer", "test"], { cwd: dir });
+    const gc = await runBin(["gc"], { cwd: dir });
+    expect(gc.code).toBe(0);
+    expect(gc.stdout).toMatch(/removed 3 blobs, kept 29; reclaimed \d+(\.\d)? (B|KiB)/);
+    const plan = await runBin(["plan", "promo.yaml", "--renderer", "test", "--detailed-exitcode"], { cwd: dir });
+    expect(plan.code).toBe(0);
+  });
+});
