@@ -16,7 +16,7 @@ export async function materializeOutputs(video: DepOutput, outDir: string, story
   const written: string[] = [];
   let changed = false;
   for (const [name, source] of Object.entries(video.files)) {
-    const target = join(outDir, name.replace(/^video(?=\.)/, storyName));
+    const target = join(outDir, name.replace(/^video(?=[.-])/, storyName));
     written.push(target);
     const seen = manifest[target];
     const now = await stat(target).catch(() => null);

@@ -116,6 +116,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
         title: story.title_scene?.title ?? story.title ?? "",
         description: story.title_scene?.description ?? "",
         aspect_ratio: settings.aspect_ratio,
+        transitions: settings.transitions,
       },
       { elements: elementDeps(story.title_scene?.description) },
     );
@@ -150,7 +151,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
       {
         motion_description: scene.motion_description ?? "",
         duration: scene.duration ?? settings.motion.duration,
-        settings: { aspect_ratio: settings.aspect_ratio, model: settings.motion.model },
+        settings: { aspect_ratio: settings.aspect_ratio, model: settings.motion.model, transitions: settings.transitions },
       },
       { image: image.id, narration: narration.id },
       i,

@@ -15,6 +15,10 @@ export interface RendererChoice {
 export async function loadRenderer(choice: RendererChoice): Promise<Renderer> {
   const env = choice.env ?? process.env;
   switch (choice.name) {
+    case "local": {
+      const { LocalRenderer } = await import("./local/index.js");
+      return new LocalRenderer(choice.options ?? {}, env);
+    }
     case "test": {
       const { TestRenderer } = await import("./test-renderer.js");
       return new TestRenderer({ delayMs: Number(env.STORYC_TEST_RENDER_MS ?? 0) || 0 });

@@ -1,0 +1,199 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { analyseWithFfmpeg, runFfmpeg } from "./ffmpeg.js";
+import { FPS, NARRATION_LEAD_IN, videoEncodeArgs } from "./layout.js";
+import { MUSIC_RATE } from "./music.js";
+import { escapeXml } from "./stills.js";
+import { toSrt, toVtt, type Cue } from "./subtitles.js";
+import { decodeWav, encodeWav, type Pcm } from "./wav.js";
+
+export interface ComposeScene {
+  label: string;
+  frames: number;
+  head?: string;
+  body: string;
+  tail?: string;
+  still: string;
+  narration: string;
+  narrationText: string;
+}
+
+export interface ComposePlan {
+  width: number;
+  height: number;
+  transition: number;
+  title?: { frames: number; body: string; tail?: string; still: string };
+  music?: string;
+  scenes: ComposeScene[];
+}
+
+export const LOUDNESS_TARGET = -16;
+
+/**
+ * The final video: segments joined by stream copy (only crossfades are
+ * encoded here), narration placed at each scene's start, music looped and
+ * ducked under the narration with a sidechain compressor, loudness brought to
+ * -16 LUFS in two passes, and subtitles, a poster and a contact sheet beside it.
+ */
+export async function composeVideo(ffmpeg: string, plan: ComposePlan, dir: string, signal?: AbortSignal, progress?: (f: number, m: string) => void): Promise<Array<{ name: string; path: string }>> {
+  const opts = signal ? { signal } : {};
+  const segments: string[] = [];
+  const starts: number[] = [];
+  let frame = 0;
+  let previousTail: string | undefined;
+  if (plan.title) {
+    segments.push(plan.title.body);
+    frame += plan.title.frames;
+    previousTail = plan.title.tail;
+  }
+  const crossfades: Array<{ from: string; to: string; out: string }> = [];
+  for (const [i, scene] of plan.scenes.entries()) {
+    starts.push(frame);
+    if (scene.head) {
+      if (previousTail) {
+        const out = join(dir, `fade-${i}.mp4`);
+        crossfades.push({ from: previousTail, to: scene.head, out });
+        segments.push(out);
+      } else {
+        segments.push(scene.head);
+      }
+    }
+    segments.push(scene.body);
+    frame += scene.frames;
+    previousTail = scene.tail;
+  }
+  const totalFrames = frame;
+  const totalSeconds = totalFrames / FPS;
+
+  progress?.(0.05, "crossfades");
+  const x = plan.transition;
+  await inPool(crossfades, 2, (c) =>
+    runFfmpeg(
+      ffmpeg,
+      ["-i", c.from, "-i", c.to, "-filter_complex", `[0][1]blend=all_expr='A*(1-(N+1)/${x + 1})+B*(N+1)/${x + 1}',format=yuv420p[v]`, "-map", "[v]", "-frames:v", String(x), ...videoEncodeArgs(), c.out],
+      opts,
+    ),
+  );
+
+  progress?.(0.35, "joining");
+  const list = join(dir, "segments.txt");
+  await writeFile(list, segments.map((s) => `file '${s.replace(/'/g, "'\\''")}'`).join("\n") + "\n");
+  const joined = join(dir, "joined.mp4");
+  await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", joined], opts);
+
+  progress?.(0.5, "mixing audio");
+  const rate = MUSIC_RATE;
+  const total = Math.round(totalSeconds * rate);
+  const narration = new Float32Array(total);
+  const cues: Cue[] = [];
+  for (const [i, scene] of plan.scenes.entries()) {
+    const pcm = resample(decodeWav(await readFile(scene.narration)), rate);
+    const at = Math.round((starts[i]! / FPS + NARRATION_LEAD_IN) * rate);
+    narration.set(pcm.samples.subarray(0, Math.max(0, total - at)), at);
+    cues.push({ start: at / rate, end: Math.min(totalSeconds, (at + pcm.samples.length) / rate), text: scene.narrationText });
+  }
+  const narrationFile = join(dir, "narration.wav");
+  await writeFile(narrationFile, encodeWav({ sampleRate: rate, samples: narration }));
+
+  const inputs = ["-i", narrationFile];
+  let graph: string;
+  if (plan.music) {
+    const loop = resample(decodeWav(await readFile(plan.music)), rate).samples;
+    const music = new Float32Array(total);
+    const fadeIn = rate * 0.5;
+    const fadeOut = rate * 1.5;
+    for (let i = 0; i < total; i++) {
+      const env = Math.min(1, i / fadeIn, (total - i) / fadeOut);
+      music[i] = 0.3 * env * (loop.length ? loop[i % loop.length]! : 0);
+    }
+    const musicFile = join(dir, "music.wav");
+    await writeFile(musicFile, encodeWav({ sampleRate: rate, samples: music }));
+    inputs.push("-i", musicFile);
+    graph = "[0:a]asplit=2[voice][key];[1:a][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[bed];[bed][voice]amerge=inputs=2,pan=mono|c0=c0+c1";
+  } else {
+    graph = "[0:a]anull";
+  }
+  const loudness = `loudnorm=I=${LOUDNESS_TARGET}:TP=-1.5:LRA=11`;
+  const measured = await analyseWithFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},${loudness}:print_format=json`, "-f", "null", "-"], signal);
+  const m = JSON.parse(measured.slice(measured.lastIndexOf("{"), measured.lastIndexOf("}") + 1)) as Record<string, string>;
+  const audio = join(dir, "audio.wav");
+  const second = `${loudness}:measured_I=${m.input_i}:measured_TP=${m.input_tp}:measured_LRA=${m.input_lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true`;
+  await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},${second}`, "-ar", "48000", "-ac", "2", audio], opts);
+
+  progress?.(0.8, "muxing");
+  const video = join(dir, "video.mp4");
+  await runFfmpeg(
+    ffmpeg,
+    ["-i", joined, "-i", audio, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-t", totalSeconds.toFixed(3), "-movflags", "+faststart", video],
+    opts,
+  );
+
+  const srt = join(dir, "video.srt");
+  const vtt = join(dir, "video.vtt");
+  await writeFile(srt, toSrt(cues));
+  await writeFile(vtt, toVtt(cues));
+  const poster = join(dir, "video-poster.jpg");
+  await sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster);
+  const sheet = join(dir, "video-contact-sheet.png");
+  await contactSheet(plan.scenes, plan.width, plan.height, sheet);
+  return [
+    { name: "video.mp4", path: video },
+    { name: "video.srt", path: srt },
+    { name: "video.vtt", path: vtt },
+    { name: "video-poster.jpg", path: poster },
+    { name: "video-contact-sheet.png", path: sheet },
+  ];
+}
+
+/** Every scene's still in a grid, numbered, to review a story at a glance. */
+async function contactSheet(scenes: readonly ComposeScene[], width: number, height: number, out: string): Promise<void> {
+  const columns = Math.min(4, scenes.length);
+  const thumbW = 320;
+  const thumbH = Math.round((thumbW * height) / width);
+  const labelH = 28;
+  const pad = 12;
+  const rows = Math.ceil(scenes.length / columns);
+  const sheetW = columns * (thumbW + pad) + pad;
+  const sheetH = rows * (thumbH + labelH + pad) + pad;
+  const tiles = await Promise.all(
+    scenes.map(async (scene, i) => {
+      const left = pad + (i % columns) * (thumbW + pad);
+      const top = pad + Math.floor(i / columns) * (thumbH + labelH + pad);
+      const thumb = await sharp(scene.still).resize(thumbW, thumbH, { fit: "cover" }).png().toBuffer();
+      const label = Buffer.from(
+        `<svg xmlns="http://www.w3.org/2000/svg" width="${thumbW}" height="${labelH}"><text x="4" y="20" font-family="DejaVu Sans, sans-serif" font-size="16" fill="#e8e8e8">${escapeXml(`${i + 1}. ${scene.label}`)}</text></svg>`,
+      );
+      return [
+        { input: thumb, left, top },
+        { input: label, left, top: top + thumbH },
+      ];
+    }),
+  );
+  await sharp({ create: { width: sheetW, height: sheetH, channels: 3, background: "#1b1c20" } })
+    .composite(tiles.flat())
+    .png()
+    .toFile(out);
+}
+
+function resample(pcm: Pcm, rate: number): Pcm {
+  if (pcm.sampleRate === rate) return pcm;
+  const ratio = pcm.sampleRate / rate;
+  const n = Math.floor(pcm.samples.length / ratio);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const pos = i * ratio;
+    const j = Math.floor(pos);
+    const f = pos - j;
+    out[i] = (pcm.samples[j] ?? 0) * (1 - f) + (pcm.samples[j + 1] ?? pcm.samples[j] ?? 0) * f;
+  }
+  return { sampleRate: rate, samples: out };
+}
+
+async function inPool<T>(items: readonly T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+}

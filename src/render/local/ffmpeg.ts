@@ -1,0 +1,121 @@
+import { spawn, spawnSync } from "node:child_process";
+import { accessSync, chmodSync, constants } from "node:fs";
+import { createRequire } from "node:module";
+import { delimiter, join } from "node:path";
+import { RendererUnavailableError } from "../types.js";
+
+export interface FfmpegLocation {
+  path: string;
+  source: "STORYC_FFMPEG" | "PATH" | "bundled";
+  version: string;
+}
+
+/**
+ * Finds a working ffmpeg: STORYC_FFMPEG, else one on PATH, else the static
+ * build shipped in @ffmpeg-installer/ffmpeg. npm may not run that package's
+ * install script, so its binary can lack the run bit; it is given one here.
+ */
+export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env): FfmpegLocation {
+  const tried: string[] = [];
+  const candidates: Array<{ path: string; source: FfmpegLocation["source"] }> = [];
+  if (env.STORYC_FFMPEG) candidates.push({ path: env.STORYC_FFMPEG, source: "STORYC_FFMPEG" });
+  for (const dir of (env.PATH ?? "").split(delimiter).filter(Boolean)) candidates.push({ path: join(dir, "ffmpeg"), source: "PATH" });
+  try {
+    const require = createRequire(import.meta.url);
+    candidates.push({ path: (require("@ffmpeg-installer/ffmpeg") as { path: string }).path, source: "bundled" });
+  } catch {
+    tried.push("@ffmpeg-installer/ffmpeg (not installed)");
+  }
+  for (const candidate of candidates) {
+    if (candidate.source === "PATH") {
+      try {
+        accessSync(candidate.path, constants.F_OK);
+      } catch {
+        continue;
+      }
+    }
+    if (candidate.source === "bundled") {
+      try {
+        accessSync(candidate.path, constants.X_OK);
+      } catch {
+        try {
+          chmodSync(candidate.path, 0o755);
+        } catch {
+          // reported below when it fails to run
+        }
+      }
+    }
+    const probe = spawnSync(candidate.path, ["-hide_banner", "-version"], { encoding: "utf8", timeout: 10_000 });
+    if (probe.status === 0) {
+      const version = /ffmpeg version (\S+)/.exec(probe.stdout)?.[1] ?? "unknown";
+      return { ...candidate, version };
+    }
+    tried.push(`${candidate.path} (${candidate.source}: ${probe.error?.message ?? `exit ${probe.status}`})`);
+    if (candidate.source === "STORYC_FFMPEG") break;
+  }
+  throw new RendererUnavailableError(
+    `no working ffmpeg found${tried.length ? `; tried ${tried.join(", ")}` : ""}`,
+    "install ffmpeg (apt-get install ffmpeg), set STORYC_FFMPEG to its path, or run npm install to get the bundled one",
+  );
+}
+
+export class FfmpegError extends Error {}
+
+/**
+ * Runs ffmpeg. On abort it is asked to stop with SIGTERM, which ffmpeg
+ * handles by finishing its current write and exiting; SIGKILL follows only
+ * if it does not within two seconds.
+ */
+export function runFfmpeg(ffmpeg: string, args: string[], options: { signal?: AbortSignal; onProgress?: (seconds: number) => void } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    options.signal?.throwIfAborted();
+    const full = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...(options.onProgress ? ["-progress", "pipe:1", "-nostats"] : []), ...args];
+    const child = spawn(ffmpeg, full, { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let stdout = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
+    });
+    child.stdout.on("data", (d: Buffer) => {
+      const text = d.toString();
+      if (options.onProgress) {
+        for (const m of text.matchAll(/out_time_ms=(\d+)/g)) options.onProgress(Number(m[1]) / 1e6);
+      } else {
+        stdout += text;
+      }
+    });
+    let killTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      child.kill("SIGTERM");
+      killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
+    };
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (error) => reject(new FfmpegError(`ffmpeg could not start: ${error.message}`)));
+    child.on("close", (code, signal) => {
+      options.signal?.removeEventListener("abort", onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      if (options.signal?.aborted) return reject(options.signal.reason ?? new Error("aborted"));
+      if (code === 0) return resolve(stdout + stderr);
+      reject(new FfmpegError(`ffmpeg failed (${signal ?? `exit ${code}`}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`));
+    });
+  });
+}
+
+/** Runs ffmpeg and returns what it printed on stderr at info level (for analysis filters such as ebur128). */
+export function analyseWithFfmpeg(ffmpeg: string, args: string[], signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(ffmpeg, ["-hide_banner", "-nostdin", "-nostats", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const onAbort = () => child.kill("SIGTERM");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (error) => reject(new FfmpegError(`ffmpeg could not start: ${error.message}`)));
+    child.on("close", (code) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
+      if (code === 0) resolve(stderr);
+      else reject(new FfmpegError(`ffmpeg failed (exit ${code}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`));
+    });
+  });
+}

@@ -1,0 +1,31 @@
+import type { AspectRatio } from "../../story/types.js";
+
+export const FPS = 25;
+/** Length of a crossfade, in frames (0.48 s). */
+export const TRANSITION_FRAMES = 12;
+/** Length of the title card, in frames. */
+export const TITLE_FRAMES = 3 * FPS;
+/** Silence before a scene's narration starts, and after it ends, in seconds. */
+export const NARRATION_LEAD_IN = 0.3;
+export const NARRATION_TAIL = 0.5;
+
+export type Quality = "standard" | "high";
+
+/** Frame size for an aspect ratio: the short side is 720 (standard) or 1080 (high) pixels. */
+export function frameSize(aspect: AspectRatio, quality: Quality): { width: number; height: number } {
+  const short = quality === "high" ? 1080 : 720;
+  const [w, h] = aspect.split(":").map(Number) as [number, number];
+  const even = (n: number) => Math.round(n / 2) * 2;
+  return w >= h ? { width: even((short * w) / h), height: short } : { width: short, height: even((short * h) / w) };
+}
+
+/** Frames a scene lasts: its set duration, or its narration with a pause around it when that is longer. */
+export function sceneFrames(durationSeconds: number, narrationSeconds: number): number {
+  const seconds = Math.max(durationSeconds, NARRATION_LEAD_IN + narrationSeconds + NARRATION_TAIL);
+  return Math.ceil(seconds * FPS);
+}
+
+/** The x264 settings every segment shares, so that segments concatenate without re-encoding. */
+export function videoEncodeArgs(): string[] {
+  return ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", String(FPS), "-g", String(FPS * 2), "-an"];
+}

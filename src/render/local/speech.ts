@@ -1,0 +1,50 @@
+import { createHash } from "node:crypto";
+import { decodeWav, type Pcm } from "./wav.js";
+
+/**
+ * The cloud's narrator names, each given a distinct eSpeak NG voice variant,
+ * so that a story keeps its narrator's character offline.
+ */
+const VOICES: Record<string, string> = {
+  rachel: "f3",
+  bella: "f2",
+  elli: "f4",
+  domi: "f1",
+  dorothy: "f5",
+  adam: "m3",
+  antoni: "m1",
+  josh: "m7",
+  arnold: "m2",
+  sam: "m4",
+  clyde: "m6",
+};
+const FALLBACK_VARIANTS = ["f1", "f2", "f3", "f4", "m1", "m2", "m3", "m4", "m7"];
+
+/** The eSpeak NG voice for a narrator name and a BCP 47 language tag. */
+export function espeakVoice(narrator: string, language: string): string {
+  const [primary, region] = language.toLowerCase().split("-");
+  const base = primary === "en" ? (region === "gb" ? "en" : "en-us") : primary === "pt" && region === "br" ? "pt-br" : primary!;
+  const known = VOICES[narrator.toLowerCase()];
+  const variant = known ?? FALLBACK_VARIANTS[createHash("sha256").update(narrator.toLowerCase()).digest()[0]! % FALLBACK_VARIANTS.length]!;
+  return `${base}+${variant}`;
+}
+
+/** Speaks a line with eSpeak NG compiled to WebAssembly: offline, in this process. */
+export async function speak(text: string, voice: string, signal?: AbortSignal): Promise<Pcm> {
+  signal?.throwIfAborted();
+  const { default: ESpeakNg } = await import("espeak-ng");
+  const errors: string[] = [];
+  const espeak = await ESpeakNg({
+    arguments: ["-w", "/out.wav", "-v", voice, "-s", "160", "-g", "4", text.replace(/\s+/g, " ").trim()],
+    print: () => undefined,
+    printErr: (line) => errors.push(line),
+  });
+  signal?.throwIfAborted();
+  let bytes: Uint8Array;
+  try {
+    bytes = espeak.FS.readFile("/out.wav");
+  } catch {
+    throw new Error(`the speech synthesizer made no audio for voice ${voice}${errors.length ? `: ${errors.join(" ")}` : ""}`);
+  }
+  return decodeWav(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
