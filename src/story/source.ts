@@ -1,5 +1,5 @@
 import { readFile, stat } from "node:fs/promises";
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from "yaml";
 import type { Diagnostic, DiagnosticCode, Position, Severity } from "./diagnostics.js";
 
 import { MAX_ALIAS_COUNT, MAX_STORY_BYTES } from "./limits.js";
@@ -8,21 +8,33 @@ export { MAX_ALIAS_COUNT, MAX_STORY_BYTES };
 
 /** A story file as text and YAML document, able to say where any of its nodes is. */
 export class StorySource {
-  readonly lines: LineCounter;
-
   constructor(
     readonly file: string,
     readonly text: string,
     readonly doc: Document.Parsed,
-    lines: LineCounter,
-  ) {
-    this.lines = lines;
-  }
+  ) {}
 
+  private lineStarts: number[] | null = null;
+
+  /**
+   * Line and column of an offset, from the text's own line breaks (the
+   * parser's line counter only knows the lines it reached before an error).
+   */
   position(offset: number): Position {
     const clamped = Math.max(0, Math.min(offset, this.text.length));
-    const { line, col } = this.lines.linePos(clamped);
-    return { line, column: col };
+    if (!this.lineStarts) {
+      this.lineStarts = [0];
+      for (let i = 0; i < this.text.length; i++) if (this.text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
+    }
+    const starts = this.lineStarts;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= clamped) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: clamped - starts[lo]! + 1 };
   }
 
   diagnostic(
@@ -153,9 +165,8 @@ export async function loadStorySource(file: string): Promise<LoadResult> {
 
 /** Parses story text that is already in memory (used by loadStorySource and by editors' callers). */
 export function parseStoryText(file: string, text: string): LoadResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false, strict: true });
-  const source = new StorySource(file, text, doc, lines);
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
+  const source = new StorySource(file, text, doc);
   const diagnostics: Diagnostic[] = [];
   let fatal = false;
   for (const error of doc.errors) {

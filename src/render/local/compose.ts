@@ -71,7 +71,21 @@ export async function composeVideo(ffmpeg: string, plan: ComposePlan, dir: strin
   await inPool(crossfades, 2, (c) =>
     runFfmpeg(
       ffmpeg,
-      ["-i", c.from, "-i", c.to, "-filter_complex", `[0][1]blend=all_expr='A*(1-(N+1)/${x + 1})+B*(N+1)/${x + 1}',format=yuv420p[v]`, "-map", "[v]", "-frames:v", String(x), ...videoEncodeArgs(), c.out],
+      [
+        "-i",
+        c.from,
+        "-i",
+        c.to,
+        "-filter_complex",
+        // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
+        `[1]format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in];[0][in]overlay=format=yuv420,format=yuv420p[v]`,
+        "-map",
+        "[v]",
+        "-frames:v",
+        String(x),
+        ...videoEncodeArgs(),
+        c.out,
+      ],
       opts,
     ),
   );
@@ -114,12 +128,14 @@ export async function composeVideo(ffmpeg: string, plan: ComposePlan, dir: strin
   } else {
     graph = "[0:a]anull";
   }
-  const loudness = `loudnorm=I=${LOUDNESS_TARGET}:TP=-1.5:LRA=11`;
-  const measured = await analyseWithFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},${loudness}:print_format=json`, "-f", "null", "-"], signal);
-  const m = JSON.parse(measured.slice(measured.lastIndexOf("{"), measured.lastIndexOf("}") + 1)) as Record<string, string>;
+  // Loudness in two passes: measure the mix's integrated loudness (EBU R128), then apply the one
+  // gain that brings it to the target, with a limiter for the rare peak. loudnorm would do both,
+  // but it resamples to 192 kHz and takes several times longer.
+  const measured = await analyseWithFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},ebur128[measured]`, "-map", "[measured]", "-f", "null", "-"], signal);
+  const integrated = Number(/I:\s+(-?[\d.]+) LUFS/.exec(measured.slice(measured.lastIndexOf("Integrated loudness:")))?.[1]);
+  const gain = Number.isFinite(integrated) && integrated > -70 ? LOUDNESS_TARGET - integrated : 0;
   const audio = join(dir, "audio.wav");
-  const second = `${loudness}:measured_I=${m.input_i}:measured_TP=${m.input_tp}:measured_LRA=${m.input_lra}:measured_thresh=${m.input_thresh}:offset=${m.target_offset}:linear=true`;
-  await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},${second}`, "-ar", "48000", "-ac", "2", audio], opts);
+  await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},volume=${gain.toFixed(2)}dB,alimiter=limit=0.89:level=disabled`, "-ar", "48000", "-ac", "2", audio], opts);
 
   progress?.(0.8, "muxing");
   const video = join(dir, "video.mp4");

@@ -7,23 +7,31 @@ export function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** Words in lines of at most `width` characters; at most `maxLines`, the last ending in … when cut. */
+/** Words in lines of at most `width` characters; at most `maxLines`, the last ending in … when text was cut. */
 export function wrapText(text: string, width: number, maxLines: number): string[] {
   const words = text.replace(/\*\*/g, "").replace(/\s+/g, " ").trim().split(" ").filter(Boolean);
   const lines: string[] = [];
   let line = "";
+  let cut = false;
   for (const word of words) {
     if (line && (line + " " + word).length > width) {
       lines.push(line);
       line = word;
-      if (lines.length === maxLines) break;
+      if (lines.length === maxLines) {
+        cut = true;
+        line = "";
+        break;
+      }
     } else {
       line = line ? `${line} ${word}` : word;
     }
   }
-  if (lines.length < maxLines && line) lines.push(line);
-  const used = lines.join(" ").split(" ").length;
-  if (used < words.length && lines.length) lines[lines.length - 1] = lines[lines.length - 1]!.replace(/\s*\S*$/, "") + " …";
+  if (line) lines.push(line);
+  if (cut) {
+    let last = lines[maxLines - 1]!;
+    while ((last + " …").length > width && last.includes(" ")) last = last.replace(/\s*\S+$/, "");
+    lines[maxLines - 1] = `${last} …`;
+  }
   return lines;
 }
 

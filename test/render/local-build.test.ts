@@ -1,0 +1,163 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { parse } from "yaml";
+import { beforeAll, describe, expect, it } from "vitest";
+import { build } from "../../src/build/build.js";
+import { LocalRenderer } from "../../src/render/local/index.js";
+import { FPS, TITLE_FRAMES } from "../../src/render/local/layout.js";
+import { runBin, STACK_TRACE } from "../helpers/cli.js";
+import { countFrames, integratedLoudness, probe } from "../helpers/media.js";
+import { copyExample, editStory } from "../helpers/story-dir.js";
+
+interface Built {
+  dir: string;
+  story: string;
+  out: string;
+  lock: { nodes: Record<string, { meta?: Record<string, number> }> };
+  /** Scene node prefixes in story order. */
+  scenes: string[];
+}
+
+async function buildLocal(example: string, file: string): Promise<Built> {
+  const { dir, story } = await copyExample(example, file);
+  const result = await build(story, { renderer: new LocalRenderer(), jobs: 2 });
+  if (!result.ok) throw new Error(`build failed: ${JSON.stringify(result.failure).slice(0, 500)}`);
+  const name = file.replace(/\.yaml$/, "");
+  const scenes = (parse(await readFile(story, "utf8")) as { scenes: Array<{ id?: string }> }).scenes.map((s, i) => `scene/${s.id ?? i + 1}`);
+  return { dir, story, out: join(dir, "out", name), lock: JSON.parse(await readFile(join(dir, `${name}.lock`), "utf8")), scenes };
+}
+
+/** Each scene's length in frames, in story order. */
+function sceneFrames(b: Built): number[] {
+  return b.scenes.map((s) => b.lock.nodes[`${s}/clip`]!.meta!.frames!);
+}
+
+function parseSrt(text: string): Array<{ start: number; end: number; text: string }> {
+  const t = (s: string) => {
+    const [h, m, rest] = s.split(":");
+    return Number(h) * 3600 + Number(m) * 60 + Number(rest!.replace(",", "."));
+  };
+  return text
+    .trim()
+    .split(/\n\n/)
+    .map((block) => {
+      const lines = block.split("\n");
+      const [a, b] = lines[1]!.split(" --> ");
+      return { start: t(a!), end: t(b!), text: lines.slice(2).join(" ") };
+    });
+}
+
+describe("local renderer: the bunny story (16:9, title, crossfades, music)", () => {
+  let b: Built;
+  beforeAll(async () => {
+    b = await buildLocal("bunny", "bunny.yaml");
+  }, 180_000);
+
+  it("lasts the title plus the scene lengths, to the frame", () => {
+    const expected = TITLE_FRAMES + sceneFrames(b).reduce((s, f) => s + f, 0);
+    expect(countFrames(join(b.out, "bunny.mp4"))).toBe(expected);
+    expect(Math.abs(probe(join(b.out, "bunny.mp4")).durationSeconds - expected / FPS)).toBeLessThanOrEqual(1 / FPS);
+  });
+
+  it("is H.264 yuv420p at 1280x720 with an AAC audio stream, and starts playing before it is downloaded", async () => {
+    const p = probe(join(b.out, "bunny.mp4"));
+    expect(p.video).toMatchObject({ codec: "h264", pixelFormat: "yuv420p", width: 1280, height: 720, fps: 25 });
+    expect(p.audio?.codec).toBe("aac");
+    const bytes = await readFile(join(b.out, "bunny.mp4"));
+    expect(bytes.indexOf("moov")).toBeLessThan(bytes.indexOf("mdat"));
+  });
+
+  it("is normalised to -16 LUFS integrated, within 1 LU", () => {
+    expect(Math.abs(integratedLoudness(join(b.out, "bunny.mp4")) - -16)).toBeLessThanOrEqual(1);
+  });
+
+  it("has one subtitle cue per narration, each inside its scene, in .srt and .vtt", async () => {
+    const cues = parseSrt(await readFile(join(b.out, "bunny.srt"), "utf8"));
+    const story = await readFile(b.story, "utf8");
+    const frames = sceneFrames(b);
+    expect(cues).toHaveLength(4);
+    let start = TITLE_FRAMES / FPS;
+    cues.forEach((cue, i) => {
+      const end = start + frames[i]! / FPS;
+      expect(cue.start).toBeGreaterThanOrEqual(start);
+      expect(cue.end).toBeLessThanOrEqual(end + 0.001);
+      expect(cue.end - cue.start).toBeGreaterThan(1);
+      expect(story).toContain(cue.text.split(" ").slice(0, 4).join(" "));
+      start = end;
+    });
+    const vtt = await readFile(join(b.out, "bunny.vtt"), "utf8");
+    expect(vtt.startsWith("WEBVTT\n")).toBe(true);
+    expect(vtt.match(/-->/g)).toHaveLength(4);
+  });
+
+  it("writes a poster JPEG and a contact sheet of every scene", async () => {
+    expect(await sharp(join(b.out, "bunny-poster.jpg")).metadata()).toMatchObject({ format: "jpeg", width: 1280, height: 720 });
+    const sheet = await sharp(join(b.out, "bunny-contact-sheet.png")).metadata();
+    expect(sheet.format).toBe("png");
+    expect(sheet.width).toBeGreaterThan(4 * 320);
+  });
+
+  it("makes each scene last at least its narration plus a pause", () => {
+    for (const [id, entry] of Object.entries(b.lock.nodes)) {
+      if (!id.endsWith("/narration")) continue;
+      const clip = b.lock.nodes[id.replace(/narration$/, "clip")]!;
+      expect(entry.meta!.duration).toBeGreaterThan(1);
+      expect(clip.meta!.frames! / FPS).toBeGreaterThanOrEqual(entry.meta!.duration! + 0.8 - 1 / FPS);
+    }
+  });
+
+  it("after a narration edit, renders that narration, its clip and the video, and the video still adds up", async () => {
+    await editStory(b.story, "A sweet aroma teases the senses", "A honeyed aroma teases the senses");
+    const renderer = new LocalRenderer();
+    const calls: string[] = [];
+    const result = await build(b.story, { renderer, jobs: 2, onEvent: (e) => e.type === "node-done" && !e.restored && calls.push(e.id) });
+    expect(result.ok).toBe(true);
+    expect(calls.sort()).toEqual(["scene/scent/clip", "scene/scent/narration", "video"]);
+    const lock = JSON.parse(await readFile(join(b.dir, "bunny.lock"), "utf8"));
+    const frames = Object.entries(lock.nodes as Built["lock"]["nodes"]).filter(([id]) => id.endsWith("/clip")).reduce((s, [, e]) => s + e.meta!.frames!, 0);
+    expect(countFrames(join(b.out, "bunny.mp4"))).toBe(TITLE_FRAMES + frames);
+    const cues = parseSrt(await readFile(join(b.out, "bunny.srt"), "utf8"));
+    expect(cues[1]!.text).toContain("A honeyed aroma");
+  }, 120_000);
+});
+
+describe("local renderer: the vertical promo (9:16, cuts)", () => {
+  let b: Built;
+  beforeAll(async () => {
+    b = await buildLocal("promo-vertical", "promo.yaml");
+  }, 180_000);
+
+  it("is 720x1280 and lasts the title plus its six scenes", () => {
+    const p = probe(join(b.out, "promo.mp4"));
+    expect(p.video).toMatchObject({ width: 720, height: 1280 });
+    const frames = sceneFrames(b);
+    expect(frames).toHaveLength(6);
+    expect(countFrames(join(b.out, "promo.mp4"))).toBe(TITLE_FRAMES + frames.reduce((s, f) => s + f, 0));
+    expect(Math.abs(integratedLoudness(join(b.out, "promo.mp4")) - -16)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("local renderer: reference images and music shipped with the story", () => {
+  it("uses a scene's image_url as its picture, and the story's music file", async () => {
+    const b = await buildLocal("lighthouse", "lighthouse.yaml");
+    expect(probe(join(b.out, "lighthouse.mp4")).video).toMatchObject({ width: 720, height: 720 });
+    const lock = b.lock.nodes as Record<string, { outputs?: Array<{ cache: string }>; meta?: Record<string, unknown> }>;
+    expect(lock.music!.meta).toEqual({ source: "file" });
+    // The lamp scene is drawn over refs/lantern.png: mostly the lantern's dark blue and warm yellow, not a generated gradient.
+    const scene = await sharp(join(b.dir, lock["scene/lamp/image"]!.outputs![0]!.cache)).resize(1, 1).raw().toBuffer();
+    const lantern = await sharp(join(b.dir, "refs/lantern.png")).resize(1, 1).raw().toBuffer();
+    for (let c = 0; c < 3; c++) expect(Math.abs(scene[c]! - lantern[c]!)).toBeLessThan(40);
+  }, 180_000);
+});
+
+describe("ffmpeg discovery", () => {
+  it("says clearly when no ffmpeg works, without a stack trace", async () => {
+    const { dir } = await copyExample("suited-man", "suited-man.yaml");
+    const r = await runBin(["build", "suited-man.yaml"], { cwd: dir, env: { STORYC_FFMPEG: "/nonexistent/ffmpeg" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("no working ffmpeg found; tried /nonexistent/ffmpeg");
+    expect(r.stderr).toContain("hint: install ffmpeg");
+    expect(r.stderr + r.stdout).not.toMatch(STACK_TRACE);
+  });
+});

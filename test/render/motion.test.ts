@@ -1,0 +1,63 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { beforeAll, describe, expect, it } from "vitest";
+import { encodeClip } from "../../src/render/local/clip.js";
+import { MOTIONS, parseMotion, type Motion } from "../../src/render/local/motion.js";
+import { countFrames, darkRegion, ffmpeg, frameAt } from "../helpers/media.js";
+
+const W = 320;
+const H = 180;
+let still: string;
+
+beforeAll(async () => {
+  const dir = await mkdtemp(join(tmpdir(), "storyc-motion-"));
+  still = join(dir, "pattern.png");
+  // A dark square in the middle of a light frame: its size shows zoom, its centre shows pans and tilts.
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="#f0f0f0"/><rect x="${W / 2 - 30}" y="${H / 2 - 30}" width="60" height="60" fill="#101010"/></svg>`;
+  await writeFile(still, await sharp(Buffer.from(svg)).png().toBuffer());
+});
+
+async function firstAndLast(motion: Motion) {
+  const dir = await mkdtemp(join(tmpdir(), `storyc-${motion}-`));
+  const clip = await encodeClip(ffmpeg(), { still, width: W, height: H, motion, frames: 40, transition: 0 }, dir);
+  expect(countFrames(clip.body)).toBe(40);
+  return { first: darkRegion(await frameAt(clip.body, "first")), last: darkRegion(await frameAt(clip.body, "last")) };
+}
+
+describe("camera motion", () => {
+  it("reads the motion from motion_description", () => {
+    expect(parseMotion("camera motion: dolly in, camera angle: eye level")).toBe("dolly-in");
+    expect(parseMotion("camera motion:tracking shot, camera angle:eye level, Bunny sniffs the air")).toBe("tracking");
+    expect(parseMotion("camera motion:reveal shot, camera angle:low angle")).toBe("reveal");
+    expect(parseMotion("camera motion: steady shot")).toBe("static");
+    expect(parseMotion("camera motion: pan left, the camera zooms in later")).toBe("pan-left");
+    expect(parseMotion(undefined)).toBe("static");
+  });
+
+  const grows = (m: { first: { width: number }; last: { width: number } }) => expect(m.last.width).toBeGreaterThan(m.first.width * 1.05);
+  const shrinks = (m: { first: { width: number }; last: { width: number } }) => expect(m.last.width).toBeLessThan(m.first.width * 0.95);
+  const expectations: Record<Motion, (m: Awaited<ReturnType<typeof firstAndLast>>) => void> = {
+    "zoom-in": grows,
+    "dolly-in": grows,
+    "zoom-out": shrinks,
+    "dolly-out": shrinks,
+    reveal: shrinks,
+    // Panning left, the picture slides right; panning right, it slides left.
+    "pan-left": (m) => expect(m.last.cx - m.first.cx).toBeGreaterThan(8),
+    "pan-right": (m) => expect(m.last.cx - m.first.cx).toBeLessThan(-8),
+    tracking: (m) => expect(m.last.cx - m.first.cx).toBeLessThan(-5),
+    // Tilting up, the picture slides down.
+    "tilt-up": (m) => expect(m.last.cy - m.first.cy).toBeGreaterThan(4),
+    "tilt-down": (m) => expect(m.last.cy - m.first.cy).toBeLessThan(-4),
+    static: (m) => {
+      expect(Math.abs(m.last.cx - m.first.cx)).toBeLessThan(1);
+      expect(m.last.width).toBe(m.first.width);
+    },
+  };
+
+  it.each(MOTIONS)("%s moves the first frame to the last in the expected direction", async (motion) => {
+    expectations[motion](await firstAndLast(motion));
+  });
+});
