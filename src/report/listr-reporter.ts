@@ -96,10 +96,12 @@ export class ListrReporter implements BuildReporter {
           });
         }),
     });
+    // A scene's group is titled like its nodes' labels without the last word: `scene "hop"`.
+    const groupTitle = (group: string, items: typeof work) => (group.startsWith("scene/") ? items[0]!.label.replace(/\s+\S+$/, "") : group);
     const tasks: ListrTask[] = [...groups.entries()].map(([group, items]) =>
       items.length === 1
         ? nodeTask(items[0]!)
-        : { title: group, task: (_ctx, task) => task.newListr(items.map(nodeTask), { concurrent: true, exitOnError: false }) },
+        : { title: groupTitle(group, items), task: (_ctx, task) => task.newListr(items.map(nodeTask), { concurrent: true, exitOnError: false }) },
     );
     const list = new Listr(tasks, { concurrent: true, exitOnError: false, rendererOptions: { collapseSubtasks: true } });
     this.running = list.run().catch(() => undefined);
