@@ -2,16 +2,15 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { musicStyle, synthesizeMusic } from "../../src/render/local/music.js";
 import { paletteFrom } from "../../src/render/local/palette.js";
-import { espeakVoice, speak } from "../../src/render/local/speech.js";
+import { CLOUD_VOICES, espeakVoice, speak } from "../../src/render/local/speech.js";
 import { elementCard, sceneImage, wrapText } from "../../src/render/local/stills.js";
 import { frameSize } from "../../src/render/local/layout.js";
 import { toSrt, toVtt } from "../../src/render/local/subtitles.js";
 
 describe("narration", () => {
   it("gives each cloud narrator a distinct voice, in the story's language", () => {
-    const names = ["Rachel", "Bella", "Elli", "Adam", "Antoni", "Josh"];
-    const voices = names.map((n) => espeakVoice(n, "en"));
-    expect(new Set(voices).size).toBe(names.length);
+    const voices = CLOUD_VOICES.map((n) => espeakVoice(n, "en"));
+    expect(new Set(voices).size).toBe(CLOUD_VOICES.length);
     expect(espeakVoice("Rachel", "en")).toBe("en-us+f3");
     expect(espeakVoice("Rachel", "fr")).toBe("fr+f3");
     expect(espeakVoice("Rachel", "en-GB")).toBe("en+f3");

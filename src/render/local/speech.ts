@@ -2,23 +2,42 @@ import { createHash } from "node:crypto";
 import { decodeWav, type Pcm } from "./wav.js";
 
 /**
- * The cloud's narrator names, each given a distinct eSpeak NG voice variant,
- * so that a story keeps its narrator's character offline.
+ * The cloud's narrator voices (the Story API's audio_option list), each given
+ * a distinct eSpeak NG variant, so that a story keeps its narrator's
+ * character offline. Older names seen in API examples are mapped too.
  */
 const VOICES: Record<string, string> = {
   rachel: "f3",
-  bella: "f2",
-  elli: "f4",
-  domi: "f1",
-  dorothy: "f5",
-  adam: "m3",
+  aria: "f2",
+  sarah: "f4",
+  laura: "f1",
+  charlotte: "f5",
+  alice: "linda",
+  matilda: "steph",
+  jessica: "belinda",
+  lily: "steph2",
+  roger: "m3",
+  charlie: "m1",
+  george: "m2",
+  callum: "m4",
+  liam: "m5",
+  will: "m6",
+  eric: "m7",
+  chris: "david",
+  brian: "john",
+  daniel: "paul",
+  bill: "robert",
+  river: "ian",
+  adam: "m8",
   antoni: "m1",
   josh: "m7",
-  arnold: "m2",
-  sam: "m4",
-  clyde: "m6",
+  bella: "f2",
+  elli: "f4",
 };
 const FALLBACK_VARIANTS = ["f1", "f2", "f3", "f4", "m1", "m2", "m3", "m4", "m7"];
+
+/** The narrator voices the cloud offers, each with its own offline voice. */
+export const CLOUD_VOICES = ["Rachel", "Aria", "Sarah", "Laura", "Charlotte", "Alice", "Matilda", "Jessica", "Lily", "Roger", "Charlie", "George", "Callum", "Liam", "Will", "Eric", "Chris", "Brian", "Daniel", "Bill", "River"];
 
 /** The eSpeak NG voice for a narrator name and a BCP 47 language tag. */
 export function espeakVoice(narrator: string, language: string): string {
