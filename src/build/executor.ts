@@ -73,6 +73,22 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
   }
   if (result.restored.length) await writer.write();
 
+  if (ctx.renderer.begin && plan.items.some((i) => status.get(i.id) === "waiting")) {
+    const pending: Record<string, RemoteRecord> = {};
+    for (const [id, p] of Object.entries(lock.pending ?? {})) if (graph.byId.get(id)?.key === p.key) pending[id] = p.remote;
+    const remote = Object.fromEntries(Object.entries(lock.nodes).map(([id, e]) => [id, e.remote]));
+    try {
+      await ctx.renderer.begin({ graph, plan, story: ctx.story, storyFile: ctx.storyFile, settings: ctx.settings, remote, pending, signal: ctx.signal });
+    } catch (error) {
+      for (const item of plan.items) {
+        if (status.get(item.id) !== "waiting") continue;
+        status.set(item.id, "failed");
+        result.failed.push({ id: item.id, error: describeError(error) });
+        emit({ type: "node-failed", id: item.id, label: item.label, error: describeError(error) });
+      }
+    }
+  }
+
   const running = new Map<string, Promise<void>>();
   let stopping = false;
   const ready = (node: GraphNode) => depIds(node).every((d) => status.get(d) === "done");
@@ -132,9 +148,12 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
       signal: ctx.signal,
       pending,
       progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
-      recordPending: async (remote: RemoteRecord) => {
+      recordPending: async (remote: RemoteRecord, nodeIds?: string[]) => {
         lock.pending ??= {};
-        lock.pending[node.id] = { key: node.key, remote };
+        for (const id of nodeIds ?? [node.id]) {
+          const target = ctx.graph.byId.get(id);
+          if (target) lock.pending[id] = { key: target.key, remote };
+        }
         await writer.write();
       },
     });
@@ -161,13 +180,20 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
       emit({ type: "node-cancelled", id: node.id, label: node.label });
       return "cancelled";
     }
-    const message = error instanceof Error ? error.message : String(error);
+    const message = describeError(error);
     result.failed.push({ id: node.id, error: message });
     emit({ type: "node-failed", id: node.id, label: node.label, error: message });
     return "failed";
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/** An error's message, with its hint when it carries one (renderers' typed errors do). */
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const hint = (error as { hint?: unknown })?.hint;
+  return typeof hint === "string" && hint ? `${message} (hint: ${hint})` : message;
 }
 
 function depOutput(cache: Cache, id: string, outputs: ReadonlyArray<{ name: string; sha256: string }>, meta: Record<string, string | number | boolean> | undefined): DepOutput {

@@ -15,6 +15,7 @@ export interface BuildCommandOptions {
   keepGoing?: boolean;
   out?: string;
   quality?: string;
+  webhookPort?: number;
 }
 
 export async function buildCommand(story: string, options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
@@ -24,7 +25,7 @@ export async function buildCommand(story: string, options: BuildCommandOptions, 
   try {
     const result = await build(resolve(io.cwd, story), {
       renderer: options.renderer ?? "local",
-      rendererOptions: options.quality ? { quality: options.quality } : {},
+      rendererOptions: { ...(options.quality ? { quality: options.quality } : {}), ...(options.webhookPort !== undefined ? { webhookPort: options.webhookPort } : {}) },
       jobs: options.jobs ?? defaultJobs(),
       force: options.force ?? [],
       keepGoing: Boolean(options.keepGoing),

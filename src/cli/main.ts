@@ -75,6 +75,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option("-o, --out <dir>", "where to write the video (default: out/<story>/ at the project root)")
     .option("--lock-timeout <seconds>", "wait this long for another build of the same story to finish", Number, 0)
     .option("--keep-going", "after a node fails, go on with the nodes that do not depend on it")
+    .option("--webhook-port <port>", "vimmerse renderer: receive the API's webhooks on 127.0.0.1:PORT (a hint; status is confirmed with a GET)", Number)
     .option("--json", "print build events as JSON lines")
     .addHelpText(
       "after",
@@ -83,6 +84,22 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .action(async (story: string, options) => {
       const { buildCommand } = await import("./build.js");
       setExit(await buildCommand(story, options, io, process.argv.slice(2)));
+    });
+
+  program
+    .command("new")
+    .description("draft a story file from an idea (with the Story API when VIMMERSE_API_KEY is set, else a template)")
+    .requiredOption("--idea <text>", "what the story is about")
+    .option("--scenes <n>", "how many scenes", positiveInt)
+    .option("--aspect <ratio>", "16:9, 4:3, 1:1, 3:4 or 9:16")
+    .option("--title <text>", "the story's title")
+    .option("-o, --output <file>", "where to write the story", "story.yaml")
+    .option("-r, --renderer <name>", "vimmerse (the Story API drafts it) or local (an offline template)")
+    .option("--force", "replace the file if it exists")
+    .addHelpText("after", '\nExamples:\n  storyc new --idea "A fox learns to fly" --scenes 4 --aspect 9:16 -o fox.yaml\n  storyc new --renderer local --idea "A quiet harbour at dawn"')
+    .action(async (options) => {
+      const { newCommand } = await import("./new.js");
+      setExit(await newCommand(options, io));
     });
 
   program

@@ -19,6 +19,11 @@ export async function loadRenderer(choice: RendererChoice): Promise<Renderer> {
       const { LocalRenderer } = await import("./local/index.js");
       return new LocalRenderer(choice.options ?? {}, env);
     }
+    case "vimmerse": {
+      const { VimmerseRenderer } = await import("./vimmerse/index.js");
+      const port = choice.options?.webhookPort;
+      return new VimmerseRenderer({ env, ...(typeof port === "number" ? { webhookPort: port } : {}) });
+    }
     case "test": {
       const { TestRenderer } = await import("./test-renderer.js");
       return new TestRenderer({ delayMs: Number(env.STORYC_TEST_RENDER_MS ?? 0) || 0 });

@@ -1,4 +1,5 @@
-import type { GraphNode, RendererIdentity } from "../graph/nodes.js";
+import type { Plan } from "../build/plan.js";
+import type { BuildGraph, GraphNode, RendererIdentity } from "../graph/nodes.js";
 import type { RemoteRecord } from "../lock/lockfile.js";
 import type { ResolvedSettings, Story } from "../story/types.js";
 
@@ -28,7 +29,22 @@ export interface RenderInput {
    * paid request still knows about it.
    */
   pending: RemoteRecord | undefined;
-  recordPending(remote: RemoteRecord): Promise<void>;
+  /** Records remote work for this node, or for the nodes named (one request may serve several). */
+  recordPending(remote: RemoteRecord, nodeIds?: string[]): Promise<void>;
+}
+
+/** What a renderer learns before the first node runs: the whole plan and what earlier builds recorded. */
+export interface BuildContext {
+  graph: BuildGraph;
+  plan: Plan;
+  story: Story;
+  storyFile: string;
+  settings: ResolvedSettings;
+  /** Remote records of finished nodes, from the lockfile (ids and URLs of paid work). */
+  remote: Record<string, RemoteRecord | undefined>;
+  /** Paid work asked for and not finished, whose key still matches. */
+  pending: Record<string, RemoteRecord>;
+  signal: AbortSignal;
 }
 
 export interface RenderResult {
@@ -48,6 +64,8 @@ export interface Renderer {
   /** Checks that the renderer can run here (tools present, key set) before anything starts. */
   prepare?(signal: AbortSignal): Promise<void>;
   estimateCredits?(node: GraphNode, settings: ResolvedSettings): number;
+  /** Called once before the first node renders. */
+  begin?(context: BuildContext): Promise<void>;
   render(input: RenderInput): Promise<RenderResult>;
   /** Called once after the build, for renderers that hold resources. */
   dispose?(): Promise<void>;

@@ -1,0 +1,49 @@
+import { relative, resolve } from "node:path";
+import { draftStory, writeDraft } from "../project/draft.js";
+import { validateFile } from "../story/validate.js";
+import type { AspectRatio } from "../story/types.js";
+import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
+
+const ASPECTS = ["16:9", "4:3", "1:1", "3:4", "9:16"];
+
+export interface NewCommandOptions {
+  idea: string;
+  scenes?: number;
+  aspect?: string;
+  title?: string;
+  output?: string;
+  renderer?: string;
+  force?: boolean;
+}
+
+export async function newCommand(options: NewCommandOptions, io: CliIO): Promise<number> {
+  if (options.aspect && !ASPECTS.includes(options.aspect)) throw new CliError(`unknown aspect ratio "${options.aspect}"`, ExitCode.usage, `use one of ${ASPECTS.join(", ")}`);
+  if (options.renderer && options.renderer !== "local" && options.renderer !== "vimmerse") throw new CliError(`storyc new drafts with "vimmerse" or "local", not "${options.renderer}"`, ExitCode.usage);
+  const file = resolve(io.cwd, options.output ?? "story.yaml");
+  let draft;
+  try {
+    draft = await draftStory({
+      idea: options.idea,
+      ...(options.scenes ? { scenes: options.scenes } : {}),
+      ...(options.aspect ? { aspect: options.aspect as AspectRatio } : {}),
+      ...(options.title ? { title: options.title } : {}),
+      renderer: options.renderer === "local" ? "local" : "vimmerse",
+      env: io.env,
+    });
+  } catch (error) {
+    const hint = (error as { hint?: string }).hint;
+    throw new CliError(`drafting with the Story API failed: ${(error as Error).message}`, ExitCode.failure, hint ?? "try --renderer local for an offline template");
+  }
+  try {
+    await writeDraft(file, draft, { overwrite: Boolean(options.force) });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new CliError(`${relative(io.cwd, file)} already exists`, ExitCode.failure, "choose another file with -o, or pass --force to replace it");
+    throw error;
+  }
+  const check = await validateFile(file);
+  const p = outPalette(io);
+  io.stdout.write(`${p.green("wrote")} ${relative(io.cwd, file)} (${draft.story.scenes?.length ?? 0} scenes, ${draft.source === "vimmerse" ? "drafted by the Story API" : `template: ${draft.note}`})\n`);
+  if (!check.valid) io.stdout.write(`${p.yellow("note")}: the draft has problems to fix: storyc validate ${relative(io.cwd, file)}\n`);
+  io.stdout.write(`Next: storyc plan ${relative(io.cwd, file)}\n`);
+  return ExitCode.ok;
+}

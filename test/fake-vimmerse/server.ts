@@ -1,0 +1,447 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+
+/**
+ * A fake Vimmerse Story API for tests: real HTTP on 127.0.0.1 that checks the
+ * key and every form field against the OpenAPI description (422 with FastAPI's
+ * details when wrong), moves stories through new, processing and success with
+ * progress, serves the media it returns, and injects faults on demand.
+ */
+
+const openapi = JSON.parse(readFileSync(fileURLToPath(new URL("../fixtures/vimmerse-openapi-story.json", import.meta.url)), "utf8")) as OpenApi;
+
+interface OpenApi {
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { $ref?: string } }> } }>>;
+  components: { schemas: Record<string, SchemaObject> };
+}
+interface SchemaObject {
+  type?: string;
+  properties?: Record<string, SchemaObject>;
+  required?: string[];
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  items?: SchemaObject;
+  anyOf?: SchemaObject[];
+  $ref?: string;
+  default?: unknown;
+}
+
+export type FaultKind = "429" | "500" | "503" | "reset" | "reset-after-processing" | "slow" | "402" | "malformed";
+
+export interface Fault {
+  kind: FaultKind;
+  method?: string;
+  path?: RegExp;
+  times?: number;
+  retryAfterSeconds?: number;
+  delayMs?: number;
+}
+
+export interface CallRecord {
+  method: string;
+  path: string;
+  fields: Record<string, unknown>;
+  status: number;
+  paid: boolean;
+}
+
+interface Job {
+  kind: "elements" | "scenes" | "videos" | "concat" | "idea";
+  ticks: number;
+  fields: Record<string, unknown>;
+}
+
+interface FakeStory {
+  id: string;
+  title: string;
+  idea: string;
+  status: string;
+  progress_percentage: number;
+  storyboard: Record<string, any>;
+  scenes: Array<Record<string, unknown>>;
+  medias: unknown[];
+  video_url: string;
+  aspect_ratio: string;
+  updated_at: string;
+  story_version: number;
+  job: Job | null;
+  deleted?: boolean;
+}
+
+export interface Generated {
+  elementImages: number;
+  music: number;
+  sceneImages: number;
+  narrations: number;
+  videos: number;
+  concats: number;
+}
+
+const PAID = /^POST \/story(\/idea-2-video|\/[^/]+\/(elements|scenes|videos|concat))?$/;
+const TINY_PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000" + "1f15c4890000000d49444154789c6360f8ffbf1e0005fe02fea7d6a1d40000000049454e44ae426082", "hex");
+
+export class FakeVimmerse {
+  readonly key = `test-key-${randomUUID()}`;
+  readonly calls: CallRecord[] = [];
+  /** Every request as it arrived ("GET /story/..."), answered or not. */
+  readonly arrivals: string[] = [];
+  readonly generated: Generated = { elementImages: 0, music: 0, sceneImages: 0, narrations: 0, videos: 0, concats: 0 };
+  readonly stories = new Map<string, FakeStory>();
+  /** GETs a job takes to finish. */
+  ticksPerJob = 2;
+  /** When set, jobs also finish on their own after this many ms, and call their webhook_url. */
+  timedJobsMs: number | null = null;
+  /** Webhook deliveries made: [url, body]. */
+  readonly webhooks: Array<[string, unknown]> = [];
+  /** Called when a paid request arrives, before it is answered (to kill a client at that moment). */
+  onPaid: ((call: { method: string; path: string }) => void | Promise<void>) | null = null;
+  /** Called for every API request before it is processed. */
+  onRequest: ((call: { method: string; path: string }) => void | Promise<void>) | null = null;
+  private faults: Fault[] = [];
+  private server: Server | null = null;
+  private clock = 0;
+  url = "";
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  fault(f: Fault): void {
+    this.faults.push({ times: 1, ...f });
+  }
+
+  paidCalls(): CallRecord[] {
+    return this.calls.filter((c) => c.paid && c.status === 200);
+  }
+
+  private now(): string {
+    this.clock++;
+    return new Date(Date.UTC(2026, 0, 1, 0, 0, this.clock)).toISOString().replace("Z", "000+00:00");
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.url);
+    const method = req.method ?? "GET";
+    const body = await readBody(req);
+    if (url.pathname.startsWith("/media/")) return this.serveMedia(url.pathname.slice(7), res);
+
+    const path = url.pathname;
+    this.arrivals.push(`${method} ${path}`);
+    const paid = PAID.test(`${method} ${path}`);
+    const fault = this.takeFault(method, path);
+    if (fault) {
+      if (fault.kind === "slow") await new Promise((r) => setTimeout(r, fault.delayMs ?? 2000));
+      else if (fault.kind === "reset") return void req.socket.destroy();
+      else if (fault.kind === "429") return this.send(res, 429, { detail: "Too Many Requests" }, { "retry-after": String(fault.retryAfterSeconds ?? 1) }, method, path, {}, paid);
+      else if (fault.kind === "500" || fault.kind === "503") return this.send(res, Number(fault.kind), { detail: "Internal Server Error" }, {}, method, path, {}, paid);
+      else if (fault.kind === "402") return this.send(res, 402, { detail: "Insufficient credit: 0 credits left" }, {}, method, path, {}, paid);
+      else if (fault.kind === "malformed") {
+        this.calls.push({ method, path, fields: {}, status: 200, paid });
+        res.writeHead(200, { "content-type": "application/json" }).end("<html>upstream error</html>");
+        return;
+      }
+    }
+
+    const key = req.headers["x-api-key"];
+    if (!key) return this.send(res, 403, { detail: "Not authenticated" }, {}, method, path, {}, paid);
+    if (key !== this.key) return this.send(res, 401, { detail: "Invalid API key" }, {}, method, path, {}, paid);
+
+    if (this.onRequest) await this.onRequest({ method, path });
+    const route = matchRoute(method, path);
+    if (!route) return this.send(res, 404, { detail: "Not Found" }, {}, method, path, {}, paid);
+    const parsed = await parseAndValidate(route.template, method, req.headers["content-type"] ?? "", body);
+    if ("errors" in parsed) return this.send(res, 422, { detail: parsed.errors }, {}, method, path, {}, paid);
+    const fields = parsed.fields;
+
+    if (paid && this.onPaid) await this.onPaid({ method, path });
+    const result = this.apply(method, route.template, route.params, fields);
+    if (fault?.kind === "reset-after-processing") {
+      this.calls.push({ method, path, fields, status: 200, paid });
+      return void req.socket.destroy();
+    }
+    this.send(res, result.status, result.body, {}, method, path, fields, paid);
+  }
+
+  private takeFault(method: string, path: string): Fault | null {
+    const i = this.faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path.test(path)));
+    if (i < 0) return null;
+    const f = this.faults[i]!;
+    f.times = (f.times ?? 1) - 1;
+    if (f.times <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>, method: string, path: string, fields: Record<string, unknown>, paid: boolean): void {
+    this.calls.push({ method, path, fields, status, paid });
+    res.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
+  }
+
+  private media(kind: string, ext: string): string {
+    return `${this.url}/media/${kind}-${randomUUID()}.${ext}`;
+  }
+
+  private serveMedia(name: string, res: ServerResponse): void {
+    if (!/^[a-z]+-[0-9a-f-]+\.(png|mp3|mp4)$/.test(name)) return void res.writeHead(404).end();
+    const bytes = name.endsWith(".png") ? Buffer.concat([TINY_PNG, Buffer.from(name)]) : Buffer.from(`fake ${name}\n`.repeat(20));
+    res.writeHead(200, { "content-type": name.endsWith(".png") ? "image/png" : name.endsWith(".mp3") ? "audio/mpeg" : "video/mp4", "content-length": String(bytes.length) }).end(bytes);
+  }
+
+  private view(s: FakeStory): Record<string, unknown> {
+    const { job: _job, deleted: _deleted, ...rest } = s;
+    return { ...rest, email: "user@example.com", customer_id: "customer", version: "2" };
+  }
+
+  private apply(method: string, template: string, params: Record<string, string>, fields: Record<string, unknown>): { status: number; body: unknown } {
+    if (template === "/story" && method === "POST") {
+      const id = randomUUID();
+      const count = Number(fields.scene_count ?? 3);
+      const elements = typeof fields.elements === "string" ? (JSON.parse(fields.elements) as Record<string, unknown>) : {};
+      const story: FakeStory = {
+        id,
+        title: String(fields.title ?? ""),
+        idea: String(fields.idea),
+        status: "new",
+        progress_percentage: 0,
+        storyboard: draftStoryboard(String(fields.idea), count, elements),
+        scenes: [],
+        medias: [],
+        video_url: "",
+        aspect_ratio: String(fields.aspect_ratio ?? "16:9"),
+        updated_at: this.now(),
+        story_version: 0,
+        job: null,
+      };
+      this.stories.set(id, story);
+      return { status: 200, body: { data: this.view(story) } };
+    }
+    if (template === "/story/idea-2-video") {
+      const id = randomUUID();
+      const story: FakeStory = {
+        id,
+        title: String(fields.title ?? ""),
+        idea: String(fields.idea),
+        status: "processing",
+        progress_percentage: 0,
+        storyboard: draftStoryboard(String(fields.idea), Number(fields.scene_count ?? 3), {}),
+        scenes: [],
+        medias: [],
+        video_url: "",
+        aspect_ratio: String(fields.aspect_ratio ?? "16:9"),
+        updated_at: this.now(),
+        story_version: 0,
+        job: { kind: "idea", ticks: this.ticksPerJob, fields },
+      };
+      this.stories.set(id, story);
+      return { status: 200, body: { data: this.view(story) } };
+    }
+    const story = this.stories.get(params.story_id ?? "");
+    if (!story || story.deleted) return { status: 404, body: { detail: "Story not found" } };
+    if (method === "GET") {
+      this.tick(story);
+      return { status: 200, body: { data: this.view(story) } };
+    }
+    if (method === "DELETE") {
+      story.deleted = true;
+      return { status: 200, body: { data: this.view(story) } };
+    }
+    if (method === "PUT") {
+      if (typeof fields.title === "string") story.title = fields.title;
+      story.updated_at = this.now();
+      return { status: 200, body: { data: this.view(story) } };
+    }
+    if (story.job) return { status: 400, body: { detail: "Story is being processed" } };
+    const kind = template.split("/").pop() as Job["kind"];
+    if (typeof fields.storyboard === "string") story.storyboard = JSON.parse(fields.storyboard) as Record<string, any>;
+    story.job = { kind, ticks: this.ticksPerJob, fields };
+    if (this.timedJobsMs !== null) {
+      const job = story.job;
+      setTimeout(() => {
+        if (story.job !== job) return;
+        job.ticks = 1;
+        this.tick(story);
+        const hook = typeof fields.webhook_url === "string" ? fields.webhook_url : "";
+        if (hook) {
+          const body = { customer_id: "customer", batch_id: story.id, status: story.status };
+          this.webhooks.push([hook, body]);
+          void fetch(hook, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).catch(() => undefined);
+        }
+      }, this.timedJobsMs);
+    }
+    story.status = "processing";
+    story.progress_percentage = 0;
+    story.story_version++;
+    story.updated_at = this.now();
+    return { status: 200, body: { data: this.view(story) } };
+  }
+
+  private tick(story: FakeStory): void {
+    const job = story.job;
+    if (!job) return;
+    job.ticks--;
+    story.progress_percentage = Math.min(99, Math.round(100 * (1 - job.ticks / (this.ticksPerJob + 1))));
+    if (job.ticks > 0) return;
+    const board = story.storyboard;
+    if (job.kind === "elements" || job.kind === "idea") {
+      for (const kind of ["characters", "environments", "objects"]) {
+        for (const e of (board[kind] ?? []) as Array<Record<string, unknown>>) {
+          if (!e.image_url) {
+            e.image_url = this.media("element", "png");
+            this.generated.elementImages++;
+          }
+        }
+      }
+      if (board.music && !board.music.music_url) {
+        board.music.music_url = this.media("music", "mp3");
+        this.generated.music++;
+      }
+    }
+    if (job.kind === "scenes" || job.kind === "idea") {
+      for (const s of (board.scenes ?? []) as Array<Record<string, unknown>>) {
+        if (!s.image_url) {
+          s.image_url = this.media("scene", "png");
+          this.generated.sceneImages++;
+        }
+        if (!s.narration_url) {
+          s.narration_url = this.media("narration", "mp3");
+          this.generated.narrations++;
+        }
+      }
+    }
+    if (job.kind === "videos" || job.kind === "idea") {
+      story.scenes = ((board.scenes ?? []) as Array<Record<string, unknown>>).map((s) => {
+        this.generated.videos++;
+        return { ...s, video_url: this.media("clip", "mp4") };
+      });
+      story.medias = story.scenes.map((s) => ({ url: s.video_url }));
+      story.video_url = this.media("video", "mp4");
+    }
+    if (job.kind === "concat") {
+      this.generated.concats++;
+      story.video_url = this.media("video", "mp4");
+    }
+    story.job = null;
+    story.status = "success";
+    story.progress_percentage = 100;
+    story.updated_at = this.now();
+  }
+}
+
+function draftStoryboard(idea: string, count: number, elements: Record<string, unknown>): Record<string, unknown> {
+  const hero = "Pip";
+  const board: Record<string, unknown> = {
+    characters: [{ name: hero, description: `The hero of the story: ${idea.slice(0, 60)}` }],
+    environments: [{ name: "Meadow", description: "A green meadow under a wide blue sky." }],
+    objects: [],
+    music: { description: "Gentle, playful strings.", lyrics: "" },
+    title_scene: { title: idea.slice(0, 40), description: "Title letters over the meadow." },
+    scenes: Array.from({ length: count }, (_, i) => ({
+      image_description: `lighting: morning, **${hero}** in the **Meadow**, moment ${i + 1}.`,
+      narrator: `Moment ${i + 1} of the story.`,
+      video_description: "camera motion: zoom in, camera angle: eye level",
+    })),
+  };
+  for (const kind of ["characters", "environments", "objects"]) if (Array.isArray(elements[kind]) && (elements[kind] as unknown[]).length) board[kind] = elements[kind];
+  return board;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+function matchRoute(method: string, path: string): { template: string; params: Record<string, string> } | null {
+  for (const template of Object.keys(openapi.paths)) {
+    if (!openapi.paths[template]![method.toLowerCase()]) continue;
+    const names: string[] = [];
+    const re = new RegExp("^" + template.replace(/\{(\w+)\}/g, (_, n: string) => (names.push(n), "([^/]+)")) + "$");
+    const m = re.exec(path);
+    if (m) return { template, params: Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)])) };
+  }
+  return null;
+}
+
+function resolve(schema: SchemaObject | undefined): SchemaObject | undefined {
+  if (schema?.$ref) return openapi.components.schemas[schema.$ref.split("/").pop()!];
+  return schema;
+}
+
+type Detail = { loc: Array<string | number>; msg: string; type: string };
+
+async function parseAndValidate(template: string, method: string, contentType: string, body: Buffer): Promise<{ fields: Record<string, unknown> } | { errors: Detail[] }> {
+  const op = openapi.paths[template]![method.toLowerCase()]!;
+  if (!op.requestBody) return { fields: {} };
+  const declared = Object.keys(op.requestBody.content);
+  const type = contentType.split(";")[0]!.trim().toLowerCase();
+  if (!declared.includes(type)) {
+    return { errors: [{ loc: ["body"], msg: `expected ${declared.join(" or ")}, got ${type || "no content type"}`, type: "value_error.content_type" }] };
+  }
+  const schema = resolve(op.requestBody.content[type]!.schema)!;
+  const errors: Detail[] = [];
+  const fields: Record<string, unknown> = {};
+  if (type === "application/json") {
+    let json: Record<string, unknown>;
+    try {
+      json = JSON.parse(body.toString()) as Record<string, unknown>;
+    } catch {
+      return { errors: [{ loc: ["body"], msg: "JSON decode error", type: "json_invalid" }] };
+    }
+    for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+      if (json[name] === undefined) continue;
+      const err = checkValue(json[name], prop);
+      if (err) errors.push({ loc: ["body", name], msg: err, type: "value_error" });
+      fields[name] = json[name];
+    }
+  } else {
+    const form = await new Request("http://fake/", { method: "POST", headers: { "content-type": contentType }, body }).formData();
+    for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+      const values = form.getAll(name).map(String);
+      if (values.length === 0) continue;
+      if (prop.type === "array") {
+        fields[name] = values;
+        continue;
+      }
+      const raw = values[values.length - 1]!;
+      const err = checkValue(coerce(raw, prop), prop, raw);
+      if (err) errors.push({ loc: ["body", name], msg: err, type: "value_error" });
+      fields[name] = coerce(raw, prop);
+    }
+  }
+  for (const name of schema.required ?? []) if (fields[name] === undefined) errors.push({ loc: ["body", name], msg: "Field required", type: "missing" });
+  return errors.length ? { errors } : { fields };
+}
+
+function coerce(raw: string, prop: SchemaObject): unknown {
+  if (prop.type === "integer" && /^-?\d+$/.test(raw)) return Number(raw);
+  if (prop.type === "boolean") {
+    if (/^(true|1|yes|on)$/i.test(raw)) return true;
+    if (/^(false|0|no|off)$/i.test(raw)) return false;
+  }
+  return raw;
+}
+
+function checkValue(value: unknown, prop: SchemaObject, raw?: string): string | null {
+  const type = prop.type ?? prop.anyOf?.find((a) => a.type && a.type !== "null")?.type;
+  if (type === "integer" && !Number.isInteger(value)) return `Input should be a valid integer, unable to parse ${JSON.stringify(raw ?? value)}`;
+  if (type === "boolean" && typeof value !== "boolean") return `Input should be a valid boolean, unable to interpret ${JSON.stringify(raw ?? value)}`;
+  if (type === "string" && typeof value !== "string") return "Input should be a valid string";
+  if (prop.enum && !prop.enum.includes(value)) return `Input should be ${prop.enum.map((e) => `'${String(e)}'`).join(", ")}`;
+  if (typeof value === "number" && prop.minimum !== undefined && value < prop.minimum) return `Input should be greater than or equal to ${prop.minimum}`;
+  if (typeof value === "number" && prop.maximum !== undefined && value > prop.maximum) return `Input should be less than or equal to ${prop.maximum}`;
+  return null;
+}
