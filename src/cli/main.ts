@@ -103,6 +103,21 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     });
 
   program
+    .command("watch")
+    .description("rebuild on every save and show the result on a live preview page")
+    .argument("<story>", "story file")
+    .option("-r, --renderer <name>", rendererHelp, "local")
+    .option("-p, --port <port>", "preview port on 127.0.0.1 (default: any free one)", Number)
+    .option("--open", "open the preview in a browser")
+    .option("-j, --jobs <n>", "how many nodes to render at once", positiveInt)
+    .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
+    .addHelpText("after", "\nExample:\n  storyc watch --open examples/bunny/bunny.yaml\n\nA save during a local render cancels it and starts again; a save during a paid cloud job\nlets the job finish and builds once more after it. Ctrl-C stops (exit 130).")
+    .action(async (story: string, options) => {
+      const { watchCommand } = await import("./watch.js");
+      setExit(await watchCommand(story, options, io));
+    });
+
+  program
     .command("graph")
     .description("print a story's build graph as Mermaid (or DOT)")
     .argument("<story>", "story file")

@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { relative, resolve } from "node:path";
+import { storyPaths } from "../project/paths.js";
+import { formatDiagnostic } from "../report/diagnostics.js";
+import { formatSummary, seconds } from "../report/build-reporters.js";
+import { PreviewState } from "../watch/preview-model.js";
+import { PreviewServer } from "../watch/preview-server.js";
+import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
+import { ExitCode, outPalette, type CliIO } from "./io.js";
+
+export interface WatchCommandOptions {
+  renderer?: string;
+  port?: number;
+  open?: boolean;
+  jobs?: number;
+  quality?: string;
+}
+
+/** Watches a story, rebuilds it on every save, and serves a live preview until Ctrl-C. */
+export async function watchCommand(story: string, options: WatchCommandOptions, io: CliIO): Promise<number> {
+  const file = resolve(io.cwd, story);
+  const p = outPalette(io);
+  const write = (s: string) => void io.stdout.write(s);
+  const state = new PreviewState(storyPaths(file), io.cwd);
+  const server = new PreviewServer(state);
+  const renderer = options.renderer ?? "local";
+  const show = (path: string) => relative(io.cwd, path) || path;
+
+  let queue = Promise.resolve();
+  const onEvent = (event: WatcherEvent) => {
+    report(event);
+    // Events are folded in order, each after the previous one's file reads.
+    queue = queue.then(async () => {
+      if (await state.apply(event)) server.broadcast();
+    });
+  };
+  const report = (event: WatcherEvent) => {
+    if (event.type === "state" && event.state === "building") write(`${p.dim("watch")} building ${show(file)}\n`);
+    else if (event.type === "state" && event.state === "cancelling") write(`${p.dim("watch")} ${p.yellow("saved again")}: cancelling the running build\n`);
+    else if (event.type === "state" && event.state === "queued") write(`${p.dim("watch")} ${p.yellow("saved again")}: the paid job goes on; one more build follows\n`);
+    else if (event.type === "invalid") {
+      for (const d of event.diagnostics) write(formatDiagnostic({ ...d, file: show(d.file) }, event.text, p) + "\n\n");
+      write(`${p.dim("watch")} ${p.red("invalid")}: fix the story and save; still watching\n`);
+    } else if (event.type === "build" && event.event.type === "node-done" && !event.event.restored) {
+      write(`  ${p.green("✓")} ${event.event.label} ${p.dim(`(${seconds(event.event.durationMs)})`)}\n`);
+    } else if (event.type === "build" && event.event.type === "node-failed") {
+      write(`  ${p.red("✗")} ${event.event.label}: ${event.event.error}\n`);
+    } else if (event.type === "built") {
+      const r = event.result;
+      if (r.ok || r.failure.reason === "nodes-failed" || r.failure.reason === "cancelled") {
+        write(`${formatSummary(r.ok ? r.summary : (r.failure as { summary: Parameters<typeof formatSummary>[0] }).summary, p, show)}\n`);
+      } else if ("message" in r.failure) {
+        write(`${p.red("error")}: ${r.failure.message}\n`);
+      }
+      write(`${p.dim("watch")} waiting for changes (Ctrl-C to stop)\n`);
+    }
+  };
+
+  const url = await server.listen(options.port ?? 0);
+  write(`Preview: ${url}\n`);
+  if (options.open) openBrowser(url);
+  const watcher = new StoryWatcher(file, {
+    build: {
+      renderer,
+      rendererOptions: options.quality ? { quality: options.quality } : {},
+      jobs: options.jobs ?? availableParallelism(),
+      env: io.env,
+      lockTimeoutMs: 60_000,
+      command: `storyc watch ${story}`,
+    },
+    cancellable: renderer !== "vimmerse",
+    onEvent,
+  });
+  await watcher.start();
+
+  await new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) process.exit(ExitCode.interrupted);
+      stopping = true;
+      write(`\n${p.dim("watch")} stopping\n`);
+      resolveStop();
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await watcher.stop();
+  await queue;
+  await server.close();
+  return ExitCode.interrupted;
+}
+
+function openBrowser(url: string): void {
+  const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "cmd" : "xdg-open";
+  const args = process.platform === "win32" ? ["/c", "start", "", url] : [url];
+  try {
+    const child = spawn(command, args, { stdio: "ignore", detached: true });
+    child.on("error", () => undefined);
+    child.unref();
+  } catch {
+    // No browser opener here: the URL is printed above.
+  }
+}

@@ -1,0 +1,132 @@
+import { watch as chokidarWatch, type FSWatcher } from "chokidar";
+import { dirname, resolve } from "node:path";
+import { build, type BuildOptions, type BuildResult } from "../build/build.js";
+import type { BuildEvent } from "../build/events.js";
+import type { Diagnostic } from "../story/diagnostics.js";
+import type { Story } from "../story/types.js";
+import { validateFile } from "../story/validate.js";
+import { locateMedia } from "../story/media-path.js";
+import { transition, type WatchEffect, type WatchEvent, type WatchState } from "./state-machine.js";
+
+/** What the watcher tells its reporters and the preview page. */
+export type WatcherEvent =
+  | { type: "state"; state: WatchState; reason?: string }
+  | { type: "invalid"; diagnostics: Diagnostic[]; text: string | undefined }
+  | { type: "valid"; story: Story }
+  | { type: "build"; event: BuildEvent }
+  | { type: "built"; result: BuildResult };
+
+export interface WatcherOptions {
+  build: Omit<BuildOptions, "signal" | "onEvent">;
+  /** Whether a running build may be cancelled by a new save (false for a paid cloud renderer). */
+  cancellable: boolean;
+  debounceMs?: number;
+  onEvent: (event: WatcherEvent) => void;
+}
+
+/**
+ * Rebuilds a story when it, or a file it names, is saved. An explicit state
+ * machine (state-machine.ts) decides what a save means at each moment.
+ */
+export class StoryWatcher {
+  private state: WatchState = "idle";
+  private timer: NodeJS.Timeout | null = null;
+  private controller: AbortController | null = null;
+  private running: Promise<void> | null = null;
+  private fsWatcher: FSWatcher | null = null;
+  private watched = new Set<string>();
+  readonly story: string;
+
+  constructor(
+    storyFile: string,
+    private readonly options: WatcherOptions,
+  ) {
+    this.story = resolve(storyFile);
+  }
+
+  async start(): Promise<void> {
+    this.fsWatcher = chokidarWatch(this.story, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
+    this.fsWatcher.on("all", (_event, path) => this.dispatch({ type: "change", path }));
+    this.watched.add(this.story);
+    await new Promise<void>((r) => this.fsWatcher!.once("ready", () => r()));
+    this.dispatch({ type: "change", path: this.story });
+  }
+
+  async stop(): Promise<void> {
+    this.dispatch({ type: "stop" });
+    await this.running;
+    await this.fsWatcher?.close();
+  }
+
+  /** The state the watcher is in. */
+  get current(): WatchState {
+    return this.state;
+  }
+
+  private dispatch(event: WatchEvent): void {
+    const next = transition(this.state, event, { cancellable: this.options.cancellable });
+    if (next.state !== this.state) {
+      this.state = next.state;
+      this.options.onEvent({ type: "state", state: next.state, ...(event.type === "change" ? { reason: event.path } : {}) });
+    }
+    for (const effect of next.effects) this.run(effect);
+  }
+
+  private run(effect: WatchEffect): void {
+    switch (effect) {
+      case "start-debounce":
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.dispatch({ type: "debounce-elapsed" });
+        }, this.options.debounceMs ?? 150);
+        break;
+      case "start-build":
+        this.running = this.buildOnce().finally(() => {
+          this.running = null;
+          this.dispatch({ type: "build-finished" });
+        });
+        break;
+      case "cancel-build":
+      case "stop-build":
+        if (this.timer) clearTimeout(this.timer);
+        // A paid cloud job is never cancelled by a save; only stopping storyc stops it.
+        if (effect === "stop-build" || this.options.cancellable) this.controller?.abort(new Error(effect));
+        break;
+    }
+  }
+
+  private async buildOnce(): Promise<void> {
+    const validation = await validateFile(this.story);
+    if (!validation.valid || !validation.story) {
+      this.options.onEvent({ type: "invalid", diagnostics: validation.diagnostics, text: validation.source?.text });
+      return;
+    }
+    this.options.onEvent({ type: "valid", story: validation.story });
+    await this.watchMedia(validation.story);
+    this.controller = new AbortController();
+    const result = await build(this.story, {
+      ...this.options.build,
+      signal: this.controller.signal,
+      onEvent: (event) => this.options.onEvent({ type: "build", event }),
+    });
+    this.controller = null;
+    this.options.onEvent({ type: "built", result });
+  }
+
+  /** Local image and music files the story names are watched too. */
+  private async watchMedia(story: Story): Promise<void> {
+    const values = [
+      ...(["characters", "environments", "objects"] as const).flatMap((k) => (story[k] ?? []).map((e) => e.image_url)),
+      ...(story.scenes ?? []).map((s) => s.image_url),
+      story.music?.music_url,
+    ].filter((v): v is string => typeof v === "string" && v !== "");
+    for (const value of values) {
+      const where = await locateMedia(value, dirname(this.story));
+      if (where.kind === "local" && !this.watched.has(where.path)) {
+        this.watched.add(where.path);
+        this.fsWatcher?.add(where.path);
+      }
+    }
+  }
+}

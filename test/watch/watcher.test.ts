@@ -1,0 +1,88 @@
+import { spawn } from "node:child_process";
+import { appendFile, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { StoryWatcher, type WatcherEvent } from "../../src/watch/watcher.js";
+import { binPath } from "../helpers/cli.js";
+import { copyExample } from "../helpers/story-dir.js";
+
+function recorder() {
+  const events: WatcherEvent[] = [];
+  const builds = () => events.filter((e): e is Extract<WatcherEvent, { type: "built" }> => e.type === "built");
+  const until = async (pred: () => boolean, what: string) => {
+    for (let i = 0; i < 600 && !pred(); i++) await sleep(25);
+    if (!pred()) throw new Error(`timed out waiting for ${what}`);
+  };
+  const rendered = (b: Extract<WatcherEvent, { type: "built" }>) => (b.result.ok ? b.result.summary.rendered : "summary" in b.result.failure ? b.result.failure.summary.rendered : []);
+  return { events, builds, until, rendered, onEvent: (e: WatcherEvent) => void events.push(e) };
+}
+
+describe("StoryWatcher", () => {
+  it("a save during a build cancels it, keeps what finished, and builds again", async () => {
+    const { story } = await copyExample("promo-vertical", "promo.yaml");
+    const r = recorder();
+    const watcher = new StoryWatcher(story, { build: { renderer: "test", env: { STORYC_TEST_RENDER_MS: "40" }, jobs: 2 }, cancellable: true, debounceMs: 30, onEvent: r.onEvent });
+    await watcher.start();
+    await r.until(() => r.builds().length === 1, "the first build");
+    await writeFile(story, (await readFile(story, "utf8")).replace("Then a heartbeat joins in.", "Then a drum joins in."));
+    await r.until(() => r.events.filter((e) => e.type === "build" && e.event.type === "node-done").length > 29, "the second build to start rendering");
+    await writeFile(story, (await readFile(story, "utf8")).replace("And a bright voice calls everyone near.", "And a trumpet calls."));
+    await r.until(() => r.builds().length === 3, "the cancelled build and the next one");
+    await watcher.stop();
+    const [, cancelled, last] = r.builds();
+    expect(!cancelled!.result.ok && cancelled!.result.failure.reason).toBe("cancelled");
+    expect(r.events.some((e) => e.type === "state" && e.state === "cancelling")).toBe(true);
+    expect(last!.result.ok).toBe(true);
+    // What the cancelled build finished is not made again.
+    const again = r.rendered(last!).filter((id) => r.rendered(cancelled!).includes(id));
+    expect(again).toEqual([]);
+    expect(r.rendered(last!)).toContain("scene/brass/narration");
+  }, 60_000);
+
+  it("a save during a build that cannot be cancelled (a paid job) lets it finish, then builds once more", async () => {
+    const { story } = await copyExample("promo-vertical", "promo.yaml");
+    const r = recorder();
+    const watcher = new StoryWatcher(story, { build: { renderer: "test", env: { STORYC_TEST_RENDER_MS: "20" }, jobs: 2 }, cancellable: false, debounceMs: 30, onEvent: r.onEvent });
+    await watcher.start();
+    await r.until(() => r.events.some((e) => e.type === "build" && e.event.type === "node-done"), "the first build to start");
+    await writeFile(story, (await readFile(story, "utf8")).replace("Then a heartbeat joins in.", "Then a drum joins in."));
+    await writeFile(story, (await readFile(story, "utf8")).replace("And a bright voice calls everyone near.", "And a trumpet calls."));
+    await r.until(() => r.builds().length === 2, "the queued build");
+    await watcher.stop();
+    expect(r.builds().map((b) => b.result.ok)).toEqual([true, true]);
+    expect(r.events.some((e) => e.type === "state" && e.state === "queued")).toBe(true);
+    expect(r.events.some((e) => e.type === "state" && e.state === "cancelling")).toBe(false);
+  }, 60_000);
+
+  it("rebuilds when a reference image the story names is saved, and reports an invalid save without stopping", async () => {
+    const { story, dir } = await copyExample("lighthouse", "lighthouse.yaml");
+    const r = recorder();
+    const watcher = new StoryWatcher(story, { build: { renderer: "test", jobs: 2 }, cancellable: true, debounceMs: 30, onEvent: r.onEvent });
+    await watcher.start();
+    await r.until(() => r.builds().length === 1, "the first build");
+    await appendFile(join(dir, "refs", "keeper.png"), Buffer.from([0]));
+    await r.until(() => r.builds().length === 2, "a build after the image changed");
+    expect(r.rendered(r.builds()[1]!)).toContain("element/characters/Keeper");
+    const good = await readFile(story, "utf8");
+    await writeFile(story, good.replace("storyc: 1", "storyc: 7"));
+    await r.until(() => r.events.some((e) => e.type === "invalid"), "the diagnostics");
+    await writeFile(story, good.replace("One more night of light", "One last night of light"));
+    await r.until(() => r.builds().length === 3, "the build after the fix");
+    await watcher.stop();
+    expect(r.builds()[2]!.result.ok).toBe(true);
+  }, 60_000);
+});
+
+describe("storyc watch", () => {
+  it("exits 130 on Ctrl-C", async () => {
+    const { dir } = await copyExample("suited-man", "suited-man.yaml");
+    const child = spawn(process.execPath, [binPath, "watch", "suited-man.yaml", "--renderer", "test"], { cwd: dir });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    for (let i = 0; i < 400 && !out.includes("waiting for changes"); i++) await sleep(25);
+    child.kill("SIGINT");
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    expect(code).toBe(130);
+  }, 30_000);
+});
