@@ -408,7 +408,7 @@ async function parseAndValidate(template: string, method: string, contentType: s
       fields[name] = json[name];
     }
   } else {
-    const form = await new Request("http://fake/", { method: "POST", headers: { "content-type": contentType }, body }).formData();
+    const form = await new Request("http://fake/", { method: "POST", headers: { "content-type": contentType }, body: new Uint8Array(body) }).formData();
     for (const [name, prop] of Object.entries(schema.properties ?? {})) {
       const values = form.getAll(name).map(String);
       if (values.length === 0) continue;
