@@ -4,7 +4,8 @@ import { depIds } from "../graph/nodes.js";
 import type { Cache, StoredOutput } from "../lock/cache.js";
 import { writeLockfile, type Lockfile, type RemoteRecord } from "../lock/lockfile.js";
 import type { ResolvedSettings, Story } from "../story/types.js";
-import type { DepOutput, Renderer } from "../render/types.js";
+import { hashJson } from "../graph/hash.js";
+import type { DepOutput, Memo, Renderer } from "../render/types.js";
 import type { EventSink } from "./events.js";
 import type { Plan } from "./plan.js";
 
@@ -147,6 +148,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
       workDir,
       signal: ctx.signal,
       pending,
+      memo: cacheMemo(cache, ctx.renderer.identity),
       progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
       recordPending: async (remote: RemoteRecord, nodeIds?: string[]) => {
         lock.pending ??= {};
@@ -187,6 +189,26 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The renderer's memo, kept in the action cache. Keys are scoped by the renderer's
+ * identity, so a new renderer version never reuses what an older one memoised.
+ */
+function cacheMemo(cache: Cache, renderer: Renderer["identity"]): Memo {
+  const actionKey = (key: string) => hashJson({ memo: key, renderer });
+  return {
+    async get(key) {
+      const record = await cache.getAction(actionKey(key));
+      const out = record?.outputs[0];
+      return out && (await cache.isIntact(out.sha256, out.size)) ? cache.blobPath(out.sha256) : null;
+    },
+    async put(key, file) {
+      const stored = await cache.put(file, "memo", { move: true });
+      await cache.putAction(actionKey(key), { outputs: [stored] });
+      return cache.blobPath(stored.sha256);
+    },
+  };
 }
 
 /** An error's message, with its hint when it carries one (renderers' typed errors do). */

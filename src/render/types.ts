@@ -31,6 +31,18 @@ export interface RenderInput {
   pending: RemoteRecord | undefined;
   /** Records remote work for this node, or for the nodes named (one request may serve several). */
   recordPending(remote: RemoteRecord, nodeIds?: string[]): Promise<void>;
+  /**
+   * A content-addressed memo for intermediate files a renderer can reuse across
+   * builds (a crossfade between two unchanged clips, say), kept in the cache.
+   */
+  memo: Memo;
+}
+
+export interface Memo {
+  /** The path of the file stored under this key, if any. */
+  get(key: string): Promise<string | null>;
+  /** Moves a file into the store under a key and returns the path of the stored copy. */
+  put(key: string, file: string): Promise<string>;
 }
 
 /** What a renderer learns before the first node runs: the whole plan and what earlier builds recorded. */

@@ -2,13 +2,21 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { parse } from "yaml";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { build } from "../../src/build/build.js";
 import { LocalRenderer } from "../../src/render/local/index.js";
 import { FPS, TITLE_FRAMES } from "../../src/render/local/layout.js";
 import { runBin, STACK_TRACE } from "../helpers/cli.js";
 import { countFrames, integratedLoudness, probe } from "../helpers/media.js";
 import { copyExample, editStory } from "../helpers/story-dir.js";
+
+/** Every ffmpeg command line the renderer runs, to see which encodes a rebuild repeats. */
+const ffmpegRuns = vi.hoisted(() => [] as string[][]);
+vi.mock("../../src/render/local/ffmpeg.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../src/render/local/ffmpeg.js")>();
+  return { ...real, runFfmpeg: (ffmpeg: string, args: string[], options?: Parameters<typeof real.runFfmpeg>[2]) => (ffmpegRuns.push(args), real.runFfmpeg(ffmpeg, args, options)) };
+});
+const crossfadesEncoded = () => ffmpegRuns.filter((args) => args.some((a) => a.includes("fade=t=in"))).length;
 
 interface Built {
   dir: string;
@@ -119,6 +127,18 @@ describe("local renderer: the bunny story (16:9, title, crossfades, music)", () 
     expect(countFrames(join(b.out, "bunny.mp4"))).toBe(TITLE_FRAMES + frames);
     const cues = parseSrt(await readFile(join(b.out, "bunny.srt"), "utf8"));
     expect(cues[1]!.text).toContain("A honeyed aroma");
+  }, 120_000);
+
+  it("after a motion edit, encodes again only the two crossfades around that scene", async () => {
+    ffmpegRuns.length = 0;
+    await editStory(b.story, "camera motion: zoom in, camera angle: close-up", "camera motion: pan left, camera angle: close-up");
+    const result = await build(b.story, { renderer: new LocalRenderer(), jobs: 2 });
+    expect(result.ok).toBe(true);
+    expect(crossfadesEncoded()).toBe(2);
+    const frames = Object.entries(JSON.parse(await readFile(join(b.dir, "bunny.lock"), "utf8")).nodes as Built["lock"]["nodes"])
+      .filter(([id]) => id.endsWith("/clip"))
+      .reduce((s, [, e]) => s + e.meta!.frames!, 0);
+    expect(countFrames(join(b.out, "bunny.mp4"))).toBe(TITLE_FRAMES + frames);
   }, 120_000);
 });
 

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import sharp from "sharp";
 import { analyseWithFfmpeg, runFfmpeg } from "./ffmpeg.js";
 import { FPS, NARRATION_LEAD_IN, videoEncodeArgs } from "./layout.js";
@@ -7,6 +7,7 @@ import { MUSIC_RATE } from "./music.js";
 import { escapeXml } from "./stills.js";
 import { toSrt, toVtt, type Cue } from "./subtitles.js";
 import { decodeWav, encodeWav, type Pcm } from "./wav.js";
+import type { Memo } from "../types.js";
 
 export interface ComposeScene {
   label: string;
@@ -35,11 +36,76 @@ export const LOUDNESS_TARGET = -16;
  * encoded here), narration placed at each scene's start, music looped and
  * ducked under the narration with a sidechain compressor, loudness brought to
  * -16 LUFS in two passes, and subtitles, a poster and a contact sheet beside it.
+ * Pictures, sound and stills are independent until the last mux, so they are
+ * made side by side.
  */
-export async function composeVideo(ffmpeg: string, plan: ComposePlan, dir: string, signal?: AbortSignal, progress?: (f: number, m: string) => void): Promise<Array<{ name: string; path: string }>> {
+export async function composeVideo(
+  ffmpeg: string,
+  plan: ComposePlan,
+  dir: string,
+  memo: Memo,
+  signal?: AbortSignal,
+  progress?: (f: number, m: string) => void,
+): Promise<Array<{ name: string; path: string }>> {
   const opts = signal ? { signal } : {};
+  const timeline = layOut(plan, dir);
+  progress?.(0.05, "crossfades and sound");
+  const poster = join(dir, "video-poster.jpg");
+  const sheet = join(dir, "video-contact-sheet.png");
+  const [joined, sound] = await Promise.all([
+    joinPictures(ffmpeg, plan, timeline, dir, memo, opts),
+    mixSound(ffmpeg, plan, timeline, dir, opts),
+    sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
+    contactSheet(plan.scenes, plan.width, plan.height, sheet),
+  ]);
+
+  progress?.(0.6, "encoding sound and muxing");
+  const video = join(dir, "video.mp4");
+  await runFfmpeg(
+    ffmpeg,
+    [
+      ...["-i", joined, "-i", sound.mix, "-map", "0:v", "-map", "1:a", "-c:v", "copy"],
+      // The mix is mono (one narrator, a mono bed): a mono AAC track carries all of it at a third of the encoding time.
+      ...["-af", `volume=${sound.gain.toFixed(2)}dB,alimiter=limit=0.89:level=disabled`, "-ac", "1", "-c:a", "aac", "-b:a", "128k"],
+      ...["-t", timeline.seconds.toFixed(3), "-movflags", "+faststart", video],
+    ],
+    opts,
+  );
+
+  const srt = join(dir, "video.srt");
+  const vtt = join(dir, "video.vtt");
+  await writeFile(srt, toSrt(sound.cues));
+  await writeFile(vtt, toVtt(sound.cues));
+  return [
+    { name: "video.mp4", path: video },
+    { name: "video.srt", path: srt },
+    { name: "video.vtt", path: vtt },
+    { name: "video-poster.jpg", path: poster },
+    { name: "video-contact-sheet.png", path: sheet },
+  ];
+}
+
+interface Crossfade {
+  from: string;
+  to: string;
+  out: string;
+  /** Its place among the segments. */
+  index: number;
+}
+
+interface Timeline {
+  /** The files joined in order; a crossfade's place holds its output path until it is made or found. */
+  segments: string[];
+  crossfades: Crossfade[];
+  /** Each scene's first frame. */
+  starts: number[];
+  seconds: number;
+}
+
+function layOut(plan: ComposePlan, dir: string): Timeline {
   const segments: string[] = [];
   const starts: number[] = [];
+  const crossfades: Crossfade[] = [];
   let frame = 0;
   let previousTail: string | undefined;
   if (plan.title) {
@@ -47,13 +113,12 @@ export async function composeVideo(ffmpeg: string, plan: ComposePlan, dir: strin
     frame += plan.title.frames;
     previousTail = plan.title.tail;
   }
-  const crossfades: Array<{ from: string; to: string; out: string }> = [];
   for (const [i, scene] of plan.scenes.entries()) {
     starts.push(frame);
     if (scene.head) {
       if (previousTail) {
         const out = join(dir, `fade-${i}.mp4`);
-        crossfades.push({ from: previousTail, to: scene.head, out });
+        crossfades.push({ from: previousTail, to: scene.head, out, index: segments.length });
         segments.push(out);
       } else {
         segments.push(scene.head);
@@ -63,13 +128,23 @@ export async function composeVideo(ffmpeg: string, plan: ComposePlan, dir: strin
     frame += scene.frames;
     previousTail = scene.tail;
   }
-  const totalFrames = frame;
-  const totalSeconds = totalFrames / FPS;
+  return { segments, crossfades, starts, seconds: frame / FPS };
+}
 
-  progress?.(0.05, "crossfades");
+/** The picture track: crossfades encoded (or found in the memo), then every segment joined by stream copy. */
+async function joinPictures(ffmpeg: string, plan: ComposePlan, timeline: Timeline, dir: string, memo: Memo, opts: { signal?: AbortSignal }): Promise<string> {
+  const segments = [...timeline.segments];
   const x = plan.transition;
-  await inPool(crossfades, 2, (c) =>
-    runFfmpeg(
+  // A crossfade depends only on the two clips it joins (cached blobs named by their sha256):
+  // after a one-scene edit only the two around that scene are encoded again.
+  await inPool(timeline.crossfades, 2, async (c) => {
+    const key = `local-crossfade/v1/${basename(c.from)}/${basename(c.to)}/${x}/${plan.width}x${plan.height}`;
+    const known = await memo.get(key);
+    if (known) {
+      segments[c.index] = known;
+      return;
+    }
+    await runFfmpeg(
       ffmpeg,
       [
         "-i",
@@ -87,23 +162,31 @@ export async function composeVideo(ffmpeg: string, plan: ComposePlan, dir: strin
         c.out,
       ],
       opts,
-    ),
-  );
-
-  progress?.(0.35, "joining");
+    );
+    segments[c.index] = await memo.put(key, c.out);
+  });
   const list = join(dir, "segments.txt");
   await writeFile(list, segments.map((s) => `file '${s.replace(/'/g, "'\\''")}'`).join("\n") + "\n");
   const joined = join(dir, "joined.mp4");
   await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", joined], opts);
+  return joined;
+}
 
-  progress?.(0.5, "mixing audio");
+/**
+ * The sound track before its final gain: narration placed at each scene's start,
+ * music ducked under it, mixed and measured in one pass (EBU R128). The gain that
+ * brings it to the target is applied when the track is encoded. loudnorm would do
+ * both at once, but it resamples to 192 kHz and takes several times longer.
+ */
+async function mixSound(ffmpeg: string, plan: ComposePlan, timeline: Timeline, dir: string, opts: { signal?: AbortSignal }): Promise<{ mix: string; gain: number; cues: Cue[] }> {
   const rate = MUSIC_RATE;
+  const totalSeconds = timeline.seconds;
   const total = Math.round(totalSeconds * rate);
   const narration = new Float32Array(total);
   const cues: Cue[] = [];
   for (const [i, scene] of plan.scenes.entries()) {
     const pcm = resample(decodeWav(await readFile(scene.narration)), rate);
-    const at = Math.round((starts[i]! / FPS + NARRATION_LEAD_IN) * rate);
+    const at = Math.round((timeline.starts[i]! / FPS + NARRATION_LEAD_IN) * rate);
     narration.set(pcm.samples.subarray(0, Math.max(0, total - at)), at);
     cues.push({ start: at / rate, end: Math.min(totalSeconds, (at + pcm.samples.length) / rate), text: scene.narrationText });
   }
@@ -128,38 +211,11 @@ export async function composeVideo(ffmpeg: string, plan: ComposePlan, dir: strin
   } else {
     graph = "[0:a]anull";
   }
-  // Loudness in two passes: measure the mix's integrated loudness (EBU R128), then apply the one
-  // gain that brings it to the target, with a limiter for the rare peak. loudnorm would do both,
-  // but it resamples to 192 kHz and takes several times longer.
-  const measured = await analyseWithFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},ebur128[measured]`, "-map", "[measured]", "-f", "null", "-"], signal);
-  const integrated = Number(/I:\s+(-?[\d.]+) LUFS/.exec(measured.slice(measured.lastIndexOf("Integrated loudness:")))?.[1]);
+  const mix = join(dir, "mix.wav");
+  const log = await analyseWithFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},ebur128,aresample=48000[mix]`, "-map", "[mix]", "-c:a", "pcm_f32le", mix], opts.signal);
+  const integrated = Number(/I:\s+(-?[\d.]+) LUFS/.exec(log.slice(log.lastIndexOf("Integrated loudness:")))?.[1]);
   const gain = Number.isFinite(integrated) && integrated > -70 ? LOUDNESS_TARGET - integrated : 0;
-  const audio = join(dir, "audio.wav");
-  await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},volume=${gain.toFixed(2)}dB,alimiter=limit=0.89:level=disabled`, "-ar", "48000", "-ac", "2", audio], opts);
-
-  progress?.(0.8, "muxing");
-  const video = join(dir, "video.mp4");
-  await runFfmpeg(
-    ffmpeg,
-    ["-i", joined, "-i", audio, "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-b:a", "160k", "-t", totalSeconds.toFixed(3), "-movflags", "+faststart", video],
-    opts,
-  );
-
-  const srt = join(dir, "video.srt");
-  const vtt = join(dir, "video.vtt");
-  await writeFile(srt, toSrt(cues));
-  await writeFile(vtt, toVtt(cues));
-  const poster = join(dir, "video-poster.jpg");
-  await sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster);
-  const sheet = join(dir, "video-contact-sheet.png");
-  await contactSheet(plan.scenes, plan.width, plan.height, sheet);
-  return [
-    { name: "video.mp4", path: video },
-    { name: "video.srt", path: srt },
-    { name: "video.vtt", path: vtt },
-    { name: "video-poster.jpg", path: poster },
-    { name: "video-contact-sheet.png", path: sheet },
-  ];
+  return { mix, gain, cues };
 }
 
 /** Every scene's still in a grid, numbered, to review a story at a glance. */

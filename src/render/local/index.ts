@@ -25,7 +25,7 @@ export const QUALITIES: readonly Quality[] = ["standard", "high"];
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r5` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r6` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
@@ -198,6 +198,7 @@ export class LocalRenderer implements Renderer {
         })),
       },
       input.workDir,
+      input.memo,
       input.signal,
       (f) => input.progress(f),
     );
