@@ -1,10 +1,12 @@
-// tsc does not copy plain .js sources; the generated schema validator is one.
+// tsc does not copy plain .js sources; the generated schema validators are such.
 import { copyFileSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-for (const name of ["schema-validator.js", "schema-validator.d.ts"]) {
-  mkdirSync(join(root, "dist/story"), { recursive: true });
-  copyFileSync(join(root, "src/story", name), join(root, "dist/story", name));
+for (const module of ["story/schema-validator", "project/config-validator"]) {
+  for (const ext of [".js", ".d.ts"]) {
+    mkdirSync(dirname(join(root, "dist", module)), { recursive: true });
+    copyFileSync(join(root, "src", module + ext), join(root, "dist", module + ext));
+  }
 }

@@ -9,6 +9,10 @@ export function schemaPath(): string {
   return join(packageRoot, "schemas", "story.schema.json");
 }
 
+export function configSchemaPath(): string {
+  return join(packageRoot, "schemas", "config.schema.json");
+}
+
 let version: string | undefined;
 export function packageVersion(): string {
   version ??= (JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string }).version;

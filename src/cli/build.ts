@@ -1,9 +1,9 @@
-import { availableParallelism } from "node:os";
 import { relative, resolve } from "node:path";
 import { build } from "../build/build.js";
 import type { BuildEvent } from "../build/events.js";
 import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
 import { reportFailure } from "./failure.js";
+import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
 export interface BuildCommandOptions {
@@ -19,14 +19,18 @@ export interface BuildCommandOptions {
 }
 
 export async function buildCommand(story: string, options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
+  const file = resolve(io.cwd, story);
+  const resolved = await projectSettings(file, { ...options, ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}) }, io);
+  if (!resolved.ok) return resolved.exitCode;
+  const { settings } = resolved;
   const reporter = await chooseReporter(options, io);
   const controller = new AbortController();
   const stopSignals = onInterrupt(io, controller, (event) => reporter.onEvent(event));
   try {
-    const result = await build(resolve(io.cwd, story), {
-      renderer: options.renderer ?? "local",
-      rendererOptions: { ...(options.quality ? { quality: options.quality } : {}), ...(options.webhookPort !== undefined ? { webhookPort: options.webhookPort } : {}) },
-      jobs: options.jobs ?? defaultJobs(),
+    const result = await build(file, {
+      renderer: settings.renderer,
+      rendererOptions: { ...(settings.quality ? { quality: settings.quality } : {}), ...(options.webhookPort !== undefined ? { webhookPort: options.webhookPort } : {}) },
+      jobs: settings.jobs,
       force: options.force ?? [],
       keepGoing: Boolean(options.keepGoing),
       lockTimeoutMs: (options.lockTimeout ?? 0) * 1000,
@@ -34,7 +38,7 @@ export async function buildCommand(story: string, options: BuildCommandOptions, 
       onEvent: (event) => reporter.onEvent(event),
       command: `storyc ${argv.join(" ")}`,
       env: io.env,
-      ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}),
+      ...(settings.outDir ? { outDir: settings.outDir } : {}),
     });
     await reporter.close();
     if (!result.ok) return reportFailure(result.failure, io);
@@ -54,10 +58,6 @@ async function chooseReporter(options: BuildCommandOptions, io: CliIO): Promise<
     return new ListrReporter(write, p, show);
   }
   return new PlainReporter(write, p, show);
-}
-
-function defaultJobs(): number {
-  return availableParallelism();
 }
 
 /**

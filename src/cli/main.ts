@@ -46,14 +46,14 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await initCommand(dir, io));
     });
 
-  const rendererHelp = "renderer: local (offline animatic), vimmerse (cloud) or test (placeholder files)";
+  const rendererHelp = "renderer: local (offline animatic), vimmerse (cloud) or test (placeholder files) (default: renderer in storyc.config.yaml, else local)";
   const collect = (value: string, previous: string[] = []) => [...previous, value];
 
   program
     .command("plan")
     .description("show what a build would render and why: + new, ~ changed, - removed, = fresh")
     .argument("<story>", "story file")
-    .option("-r, --renderer <name>", rendererHelp, "local")
+    .option("-r, --renderer <name>", rendererHelp)
     .option("--force <node>", "treat a node (or pattern with *) as stale, with everything downstream; repeatable", collect)
     .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
     .option("--json", "print the plan as JSON")
@@ -68,11 +68,11 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .command("build")
     .description("render what changed and write the video to out/<story>/")
     .argument("<story>", "story file")
-    .option("-r, --renderer <name>", rendererHelp, "local")
-    .option("-j, --jobs <n>", "how many nodes to render at once (default: the number of cores)", positiveInt)
+    .option("-r, --renderer <name>", rendererHelp)
+    .option("-j, --jobs <n>", "how many nodes to render at once (default: jobs in storyc.config.yaml, else the number of cores)", positiveInt)
     .option("--force <node>", "render a node (or pattern with *) again, with everything downstream; repeatable", collect)
     .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
-    .option("-o, --out <dir>", "where to write the video (default: out/<story>/ at the project root)")
+    .option("-o, --out <dir>", "where to write the video (default: <out>/<story>/ at the project root, out in storyc.config.yaml or out/)")
     .option("--lock-timeout <seconds>", "wait this long for another build of the same story to finish", Number, 0)
     .option("--keep-going", "after a node fails, go on with the nodes that do not depend on it")
     .option("--webhook-port <port>", "vimmerse renderer: receive the API's webhooks on 127.0.0.1:PORT (a hint; status is confirmed with a GET)", Number)
@@ -106,10 +106,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .command("watch")
     .description("rebuild on every save and show the result on a live preview page")
     .argument("<story>", "story file")
-    .option("-r, --renderer <name>", rendererHelp, "local")
+    .option("-r, --renderer <name>", rendererHelp)
     .option("-p, --port <port>", "preview port on 127.0.0.1 (default: any free one)", Number)
     .option("--open", "open the preview in a browser")
-    .option("-j, --jobs <n>", "how many nodes to render at once", positiveInt)
+    .option("-j, --jobs <n>", "how many nodes to render at once (default: jobs in storyc.config.yaml, else the number of cores)", positiveInt)
     .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
     .addHelpText("after", "\nExample:\n  storyc watch --open examples/bunny/bunny.yaml\n\nA save during a local render cancels it and starts again; a save during a paid cloud job\nlets the job finish and builds once more after it. Ctrl-C stops (exit 130).")
     .action(async (story: string, options) => {

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { plan } from "../build/build.js";
 import { formatPlan, hasWork } from "../report/plan-text.js";
 import { reportFailure } from "./failure.js";
+import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
 export interface PlanCommandOptions {
@@ -13,10 +14,14 @@ export interface PlanCommandOptions {
 }
 
 export async function planCommand(story: string, options: PlanCommandOptions, io: CliIO): Promise<number> {
-  const result = await plan(resolve(io.cwd, story), {
-    renderer: options.renderer ?? "local",
+  const file = resolve(io.cwd, story);
+  const resolved = await projectSettings(file, options, io);
+  if (!resolved.ok) return resolved.exitCode;
+  const { settings } = resolved;
+  const result = await plan(file, {
+    renderer: settings.renderer,
     force: options.force ?? [],
-    rendererOptions: options.quality ? { quality: options.quality } : {},
+    rendererOptions: settings.quality ? { quality: settings.quality } : {},
     env: io.env,
   });
   if (!result.ok) return reportFailure(result.failure, io);

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { relative, resolve } from "node:path";
+import { applyConfig, configPath, loadProjectConfig } from "../project/config.js";
 import { storyPaths } from "../project/paths.js";
 import { formatDiagnostic } from "../report/diagnostics.js";
 import { formatSummary, seconds } from "../report/build-reporters.js";
@@ -22,9 +23,9 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
   const file = resolve(io.cwd, story);
   const p = outPalette(io);
   const write = (s: string) => void io.stdout.write(s);
-  const state = new PreviewState(storyPaths(file), io.cwd);
+  const paths = storyPaths(file);
+  const state = new PreviewState(paths, io.cwd);
   const server = new PreviewServer(state);
-  const renderer = options.renderer ?? "local";
   const show = (path: string) => relative(io.cwd, path) || path;
 
   let queue = Promise.resolve();
@@ -41,7 +42,8 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
     else if (event.type === "state" && event.state === "queued") write(`${p.dim("watch")} ${p.yellow("saved again")}: the paid job goes on; one more build follows\n`);
     else if (event.type === "invalid") {
       for (const d of event.diagnostics) write(formatDiagnostic({ ...d, file: show(d.file) }, event.text, p) + "\n\n");
-      write(`${p.dim("watch")} ${p.red("invalid")}: fix the story and save; still watching\n`);
+      const what = event.diagnostics.some((d) => d.file === configPath(paths.projectRoot)) ? "the project config" : "the story";
+      write(`${p.dim("watch")} ${p.red("invalid")}: fix ${what} and save; still watching\n`);
     } else if (event.type === "build" && event.event.type === "node-done" && !event.event.restored) {
       write(`  ${p.green("✓")} ${event.event.label} ${p.dim(`(${seconds(event.event.durationMs)})`)}\n`);
     } else if (event.type === "build" && event.event.type === "node-failed") {
@@ -61,15 +63,26 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
   write(`Preview: ${url}\n`);
   if (options.open) openBrowser(url);
   const watcher = new StoryWatcher(file, {
-    build: {
-      renderer,
-      rendererOptions: options.quality ? { quality: options.quality } : {},
-      jobs: options.jobs ?? availableParallelism(),
-      env: io.env,
-      lockTimeoutMs: 60_000,
-      command: `storyc watch ${story}`,
+    // The project config is read again before each build, so that saving it takes effect.
+    prepare: async () => {
+      const loaded = await loadProjectConfig(paths.projectRoot);
+      if (!loaded.ok) return { ok: false, diagnostics: loaded.diagnostics, text: loaded.text };
+      const settings = applyConfig(options, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism());
+      return {
+        ok: true,
+        options: {
+          renderer: settings.renderer,
+          rendererOptions: settings.quality ? { quality: settings.quality } : {},
+          jobs: settings.jobs,
+          env: io.env,
+          lockTimeoutMs: 60_000,
+          command: `storyc watch ${story}`,
+          ...(settings.outDir ? { outDir: settings.outDir } : {}),
+        },
+        cancellable: settings.renderer !== "vimmerse",
+      };
     },
-    cancellable: renderer !== "vimmerse",
+    alsoWatch: [configPath(paths.projectRoot)],
     onEvent,
   });
   await watcher.start();

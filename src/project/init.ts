@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
-import { schemaPath } from "../paths.js";
+import { configSchemaPath, schemaPath } from "../paths.js";
+import { CONFIG_FILE } from "./config.js";
 
 export interface InitResult {
   dir: string;
@@ -14,8 +15,9 @@ export class InitError extends Error {}
 const IGNORED = [".storyc/", "out/"];
 
 /**
- * Creates a new story repository: a starter story that validates, a
- * .gitignore for the cache and outputs, and a README. Never overwrites a story.
+ * Creates a new story repository: a starter story that validates, a project
+ * config with its defaults, a .gitignore for the cache and outputs, and a
+ * README. Never overwrites a story, nor any file that exists.
  */
 export async function initStoryRepo(dir: string): Promise<InitResult> {
   const root = resolve(dir);
@@ -49,14 +51,24 @@ export async function initStoryRepo(dir: string): Promise<InitResult> {
     }
   }
 
-  const readme = join(root, "README.md");
-  try {
-    await writeFile(readme, starterReadme(), { flag: "wx" });
-    created.push(readme);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  const configSchemaRef = relative(root, configSchemaPath()).split("\\").join("/");
+  for (const [file, text] of [
+    [join(root, CONFIG_FILE), starterConfig(configSchemaRef)],
+    [join(root, "README.md"), starterReadme()],
+  ] as const) {
+    if (await writeIfAbsent(file, text)) created.push(file);
   }
   return { dir: root, story, created, updated };
+}
+
+async function writeIfAbsent(file: string, text: string): Promise<boolean> {
+  try {
+    await writeFile(file, text, { flag: "wx" });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
 }
 
 function titleFrom(dir: string): string {
@@ -105,6 +117,17 @@ scenes:
 `;
 }
 
+function starterConfig(schemaRef: string): string {
+  return `# yaml-language-server: $schema=${schemaRef}
+# Defaults for storyc build, plan and watch in this project; a flag on the command line wins.
+# The API key is never written here: it comes from VIMMERSE_API_KEY in the environment.
+renderer: local # or vimmerse, the cloud renderer
+# jobs: 4 # nodes rendered at once (default: the number of cores)
+# quality: high # local renderer: 1080p instead of 720p
+# out: out # videos go to <out>/<story>/
+`;
+}
+
 function starterReadme(): string {
   return `# A storyc story
 
@@ -112,6 +135,8 @@ function starterReadme(): string {
 
 - \`npx storyc validate story.yaml\`: check the story, with every problem at its line and column.
 - \`npx storyc build story.yaml\`: render the video into \`out/story/\`; only what changed is rendered again.
+- \`npx storyc watch story.yaml\`: render again on every save, with a live preview page.
+- \`storyc.config.yaml\` holds the project's defaults (renderer, jobs, quality, output folder).
 
 Editors with the YAML language server (VS Code's YAML extension, for one) complete and explain every field
 through the \`$schema\` line at the top of the story.

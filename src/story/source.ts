@@ -120,12 +120,26 @@ export function pointerOf(...segments: Array<string | number>): string {
   return segments.map((s) => "/" + String(s).replace(/~/g, "~0").replace(/\//g, "~1")).join("");
 }
 
+/** What a file's top level must be, for the message when it is not a mapping. */
+export interface MappingShape {
+  /** "a story", "a project config". */
+  what: string;
+  example: string;
+  hint: string;
+}
+
+const STORY_SHAPE: MappingShape = {
+  what: "a story",
+  example: "`storyc: 1`, `title: ...`, ...",
+  hint: "start from `storyc init`, or copy an example from storyc's examples/ folder",
+};
+
 export type LoadResult =
   | { ok: true; source: StorySource; data: unknown; diagnostics: Diagnostic[] }
   | { ok: false; source: StorySource | null; diagnostics: Diagnostic[] };
 
 /** Reads and parses a story file. Never throws for anything the file contains. */
-export async function loadStorySource(file: string): Promise<LoadResult> {
+export async function loadStorySource(file: string, shape: MappingShape = STORY_SHAPE): Promise<LoadResult> {
   const fileDiagnostic = (code: DiagnosticCode, message: string, hint?: string): LoadResult => ({
     ok: false,
     source: null,
@@ -160,11 +174,11 @@ export async function loadStorySource(file: string): Promise<LoadResult> {
     const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(code ?? error);
     return fileDiagnostic("file-unreadable", `cannot read the file: ${reason}`);
   }
-  return parseStoryText(file, text);
+  return parseStoryText(file, text, shape);
 }
 
 /** Parses story text that is already in memory (used by loadStorySource and by editors' callers). */
-export function parseStoryText(file: string, text: string): LoadResult {
+export function parseStoryText(file: string, text: string, shape: MappingShape = STORY_SHAPE): LoadResult {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, strict: true });
   const source = new StorySource(file, text, doc);
   const diagnostics: Diagnostic[] = [];
@@ -197,8 +211,8 @@ export function parseStoryText(file: string, text: string): LoadResult {
         "not-a-mapping",
         range,
         "",
-        doc.contents === null ? "the file is empty" : "a story is a YAML mapping (`storyc: 1`, `title: ...`, ...)",
-        "start from `storyc init`, or copy an example from storyc's examples/ folder",
+        doc.contents === null ? "the file is empty" : `${shape.what} is a YAML mapping (${shape.example})`,
+        shape.hint,
       ),
     );
     return { ok: false, source, diagnostics };

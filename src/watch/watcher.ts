@@ -16,12 +16,28 @@ export type WatcherEvent =
   | { type: "build"; event: BuildEvent }
   | { type: "built"; result: BuildResult };
 
+/** What the next build runs with, or why it cannot run (an invalid project config). */
+export type PreparedBuild =
+  | {
+      ok: true;
+      options: Omit<BuildOptions, "signal" | "onEvent">;
+      /** Whether a save may cancel this build (false for a paid cloud renderer). */
+      cancellable: boolean;
+    }
+  | { ok: false; diagnostics: Diagnostic[]; text: string | undefined };
+
 export interface WatcherOptions {
-  build: Omit<BuildOptions, "signal" | "onEvent">;
-  /** Whether a running build may be cancelled by a new save (false for a paid cloud renderer). */
-  cancellable: boolean;
+  /** Called before every build, so that a saved project config takes effect. */
+  prepare: () => Promise<PreparedBuild>;
+  /** More files whose saves start a build (the project config), whether they exist yet or not. */
+  alsoWatch?: readonly string[];
   debounceMs?: number;
   onEvent: (event: WatcherEvent) => void;
+}
+
+/** The same build options every time. */
+export function fixedBuild(options: Omit<BuildOptions, "signal" | "onEvent">, cancellable: boolean): () => Promise<PreparedBuild> {
+  return async () => ({ ok: true, options, cancellable });
 }
 
 /**
@@ -35,6 +51,7 @@ export class StoryWatcher {
   private running: Promise<void> | null = null;
   private fsWatcher: FSWatcher | null = null;
   private watched = new Set<string>();
+  private cancellable = true;
   readonly story: string;
 
   constructor(
@@ -48,6 +65,7 @@ export class StoryWatcher {
     this.fsWatcher = chokidarWatch(this.story, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
     this.fsWatcher.on("all", (_event, path) => this.dispatch({ type: "change", path }));
     this.watched.add(this.story);
+    for (const file of this.options.alsoWatch ?? []) this.watchFile(resolve(file));
     await new Promise<void>((r) => this.fsWatcher!.once("ready", () => r()));
     this.dispatch({ type: "change", path: this.story });
   }
@@ -64,7 +82,7 @@ export class StoryWatcher {
   }
 
   private dispatch(event: WatchEvent): void {
-    const next = transition(this.state, event, { cancellable: this.options.cancellable });
+    const next = transition(this.state, event, { cancellable: this.cancellable });
     if (next.state !== this.state) {
       this.state = next.state;
       this.options.onEvent({ type: "state", state: next.state, ...(event.type === "change" ? { reason: event.path } : {}) });
@@ -91,12 +109,18 @@ export class StoryWatcher {
       case "stop-build":
         if (this.timer) clearTimeout(this.timer);
         // A paid cloud job is never cancelled by a save; only stopping storyc stops it.
-        if (effect === "stop-build" || this.options.cancellable) this.controller?.abort(new Error(effect));
+        if (effect === "stop-build" || this.cancellable) this.controller?.abort(new Error(effect));
         break;
     }
   }
 
   private async buildOnce(): Promise<void> {
+    const prepared = await this.options.prepare();
+    if (!prepared.ok) {
+      this.options.onEvent({ type: "invalid", diagnostics: prepared.diagnostics, text: prepared.text });
+      return;
+    }
+    this.cancellable = prepared.cancellable;
     const validation = await validateFile(this.story);
     if (!validation.valid || !validation.story) {
       this.options.onEvent({ type: "invalid", diagnostics: validation.diagnostics, text: validation.source?.text });
@@ -106,7 +130,7 @@ export class StoryWatcher {
     await this.watchMedia(validation.story);
     this.controller = new AbortController();
     const result = await build(this.story, {
-      ...this.options.build,
+      ...prepared.options,
       signal: this.controller.signal,
       onEvent: (event) => this.options.onEvent({ type: "build", event }),
     });
@@ -123,10 +147,13 @@ export class StoryWatcher {
     ].filter((v): v is string => typeof v === "string" && v !== "");
     for (const value of values) {
       const where = await locateMedia(value, dirname(this.story));
-      if (where.kind === "local" && !this.watched.has(where.path)) {
-        this.watched.add(where.path);
-        this.fsWatcher?.add(where.path);
-      }
+      if (where.kind === "local") this.watchFile(where.path);
     }
+  }
+
+  private watchFile(path: string): void {
+    if (this.watched.has(path)) return;
+    this.watched.add(path);
+    this.fsWatcher?.add(path);
   }
 }

@@ -19,6 +19,17 @@ describe("storyc init", () => {
     expect(v.code).toBe(0);
   });
 
+  it("writes a project config that plan reads, with a modeline to its schema", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "storyc-init-"));
+    await runBin(["init", dir]);
+    const config = await readFile(join(dir, "storyc.config.yaml"), "utf8");
+    const ref = /\$schema=(.*)$/m.exec(config)![1]!;
+    expect(JSON.parse(await readFile(join(dir, ref), "utf8")).title).toBe("storyc project configuration");
+    await writeFile(join(dir, "storyc.config.yaml"), config.replace("renderer: local", "renderer: test"));
+    const plan = await runBin(["plan", "--json", "story.yaml"], { cwd: dir });
+    expect(JSON.parse(plan.stdout).renderer).toBe("test");
+  });
+
   it("the schema modeline points at the schema file", async () => {
     const dir = await mkdtemp(join(tmpdir(), "storyc-init-"));
     await runBin(["init", dir]);

@@ -3,7 +3,7 @@ import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { StoryWatcher, type WatcherEvent } from "../../src/watch/watcher.js";
+import { fixedBuild, StoryWatcher, type WatcherEvent } from "../../src/watch/watcher.js";
 import { binPath } from "../helpers/cli.js";
 import { copyExample } from "../helpers/story-dir.js";
 
@@ -22,7 +22,7 @@ describe("StoryWatcher", () => {
   it("a save during a build cancels it, keeps what finished, and builds again", async () => {
     const { story } = await copyExample("promo-vertical", "promo.yaml");
     const r = recorder();
-    const watcher = new StoryWatcher(story, { build: { renderer: "test", env: { STORYC_TEST_RENDER_MS: "40" }, jobs: 2 }, cancellable: true, debounceMs: 30, onEvent: r.onEvent });
+    const watcher = new StoryWatcher(story, { prepare: fixedBuild({ renderer: "test", env: { STORYC_TEST_RENDER_MS: "40" }, jobs: 2 }, true), debounceMs: 30, onEvent: r.onEvent });
     await watcher.start();
     await r.until(() => r.builds().length === 1, "the first build");
     await writeFile(story, (await readFile(story, "utf8")).replace("Then a heartbeat joins in.", "Then a drum joins in."));
@@ -43,7 +43,7 @@ describe("StoryWatcher", () => {
   it("a save during a build that cannot be cancelled (a paid job) lets it finish, then builds once more", async () => {
     const { story } = await copyExample("promo-vertical", "promo.yaml");
     const r = recorder();
-    const watcher = new StoryWatcher(story, { build: { renderer: "test", env: { STORYC_TEST_RENDER_MS: "20" }, jobs: 2 }, cancellable: false, debounceMs: 30, onEvent: r.onEvent });
+    const watcher = new StoryWatcher(story, { prepare: fixedBuild({ renderer: "test", env: { STORYC_TEST_RENDER_MS: "20" }, jobs: 2 }, false), debounceMs: 30, onEvent: r.onEvent });
     await watcher.start();
     await r.until(() => r.events.some((e) => e.type === "build" && e.event.type === "node-done"), "the first build to start");
     await writeFile(story, (await readFile(story, "utf8")).replace("Then a heartbeat joins in.", "Then a drum joins in."));
@@ -58,7 +58,7 @@ describe("StoryWatcher", () => {
   it("rebuilds when a reference image the story names is saved, and reports an invalid save without stopping", async () => {
     const { story, dir } = await copyExample("lighthouse", "lighthouse.yaml");
     const r = recorder();
-    const watcher = new StoryWatcher(story, { build: { renderer: "test", jobs: 2 }, cancellable: true, debounceMs: 30, onEvent: r.onEvent });
+    const watcher = new StoryWatcher(story, { prepare: fixedBuild({ renderer: "test", jobs: 2 }, true), debounceMs: 30, onEvent: r.onEvent });
     await watcher.start();
     await r.until(() => r.builds().length === 1, "the first build");
     await appendFile(join(dir, "refs", "keeper.png"), Buffer.from([0]));

@@ -1,0 +1,122 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { ErrorObject } from "ajv";
+import { closest, distance } from "fastest-levenshtein";
+import type { Diagnostic } from "../story/diagnostics.js";
+import { loadStorySource, type MappingShape, type StorySource } from "../story/source.js";
+import { configSchemaPath } from "../paths.js";
+
+/** The project config's name, at the project root (the folder with .git or .storyc). */
+export const CONFIG_FILE = "storyc.config.yaml";
+
+/** Project-wide defaults for build, plan and watch; a command-line flag wins over each. */
+export interface ProjectConfig {
+  renderer?: "local" | "vimmerse" | "test";
+  jobs?: number;
+  quality?: "standard" | "high";
+  /** Relative to the project root. */
+  out?: string;
+}
+
+export type ConfigResult =
+  | { ok: true; file: string; config: ProjectConfig }
+  | { ok: false; file: string; diagnostics: Diagnostic[]; text: string | undefined };
+
+const SHAPE: MappingShape = {
+  what: "the project config",
+  example: "`renderer: local`, `jobs: 2`, ...",
+  hint: `see schemas/config.schema.json for the fields of ${CONFIG_FILE}`,
+};
+
+export function configPath(projectRoot: string): string {
+  return join(projectRoot, CONFIG_FILE);
+}
+
+/** Reads the project's config; no file means no defaults to apply. Never throws for what the file holds. */
+export async function loadProjectConfig(projectRoot: string): Promise<ConfigResult> {
+  const file = configPath(projectRoot);
+  if (!existsSync(file)) return { ok: true, file, config: {} };
+  const loaded = await loadStorySource(file, SHAPE);
+  // A file of comments only is a config with nothing set.
+  if (!loaded.ok && loaded.source && loaded.source.doc.contents === null) return { ok: true, file, config: {} };
+  if (!loaded.ok) return { ok: false, file, diagnostics: loaded.diagnostics, text: loaded.source?.text };
+  const errors = loaded.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length) return { ok: false, file, diagnostics: loaded.diagnostics, text: loaded.source.text };
+  // Loaded only when there is a config: most projects have none, and every command start pays for imports.
+  const { default: validateConfig } = await import("./config-validator.js");
+  if (!validateConfig(loaded.data)) {
+    return { ok: false, file, diagnostics: (validateConfig.errors ?? []).map((e) => describe(loaded.source, loaded.data, e)), text: loaded.source.text };
+  }
+  return { ok: true, file, config: loaded.data as ProjectConfig };
+}
+
+interface PropertySchema {
+  enum?: string[];
+  minimum?: number;
+  maximum?: number;
+  description?: string;
+}
+
+let properties: Record<string, PropertySchema> | undefined;
+/** The schema's fields, read only when a config is wrong and a message needs them. */
+function configProperties(): Record<string, PropertySchema> {
+  properties ??= (JSON.parse(readFileSync(configSchemaPath(), "utf8")) as { properties: Record<string, PropertySchema> }).properties;
+  return properties;
+}
+
+function describe(source: StorySource, data: unknown, e: ErrorObject): Diagnostic {
+  const at = e.instancePath;
+  const field = at.slice(1);
+  const value = field ? (data as Record<string, unknown>)[field] : data;
+  const about = configProperties()[field]?.description;
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+      const names = Object.keys(configProperties()).filter((n) => n !== "$schema");
+      const guess = closest(extra, names);
+      const hint = distance(extra, guess) <= Math.max(2, Math.floor(extra.length / 3)) ? `did you mean \`${guess}\`?` : `the fields are: ${names.join(", ")}`;
+      return source.diagnostic("error", "unknown-field", source.range(`/${extra}`, "key"), `/${extra}`, `${CONFIG_FILE} has no field \`${extra}\``, hint);
+    }
+    case "enum": {
+      const allowed = (e.params as { allowedValues: string[] }).allowedValues;
+      return source.diagnostic("error", "invalid-value", source.range(at), at, `\`${field}\` cannot be ${JSON.stringify(value)}`, `write one of: ${allowed.join(", ")}`);
+    }
+    case "minimum":
+    case "maximum": {
+      const { comparison, limit } = e.params as { comparison: string; limit: number };
+      return source.diagnostic("error", "out-of-range", source.range(at), at, `\`${field}\` must be ${comparison} ${limit}`, about);
+    }
+    case "minLength":
+      return source.diagnostic("error", "empty-value", source.range(at), at, `\`${field}\` is empty`, about);
+    default:
+      return source.diagnostic("error", "wrong-type", source.range(at), at, `\`${field || CONFIG_FILE}\` ${e.message ?? "is not valid"}`, about);
+  }
+}
+
+/** Flags a command was given; each one set wins over the config. */
+export interface ProjectFlags {
+  renderer?: string;
+  jobs?: number;
+  quality?: string;
+  /** The folder for this story's outputs, as given on the command line (absolute). */
+  outDir?: string;
+}
+
+export interface ProjectSettings {
+  renderer: string;
+  jobs: number;
+  quality?: string;
+  outDir?: string;
+}
+
+/** Flags over config over built-in defaults. */
+export function applyConfig(flags: ProjectFlags, config: ProjectConfig, project: { root: string; storyName: string }, defaultJobs: number): ProjectSettings {
+  const quality = flags.quality ?? config.quality;
+  const outDir = flags.outDir ?? (config.out ? join(project.root, config.out, project.storyName) : undefined);
+  return {
+    renderer: flags.renderer ?? config.renderer ?? "local",
+    jobs: flags.jobs ?? config.jobs ?? defaultJobs,
+    ...(quality ? { quality } : {}),
+    ...(outDir ? { outDir } : {}),
+  };
+}
