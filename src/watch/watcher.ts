@@ -62,7 +62,10 @@ export class StoryWatcher {
   }
 
   async start(): Promise<void> {
-    this.fsWatcher = chokidarWatch(this.story, { ignoreInitial: true, awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 10 } });
+    // No awaitWriteFinish: the debounce already waits out a write in progress (each chunk is
+    // another event that restarts it), and a file read mid-write only fails validation until
+    // its next event.
+    this.fsWatcher = chokidarWatch(this.story, { ignoreInitial: true });
     this.fsWatcher.on("all", (_event, path) => this.dispatch({ type: "change", path }));
     this.watched.add(this.story);
     for (const file of this.options.alsoWatch ?? []) this.watchFile(resolve(file));
@@ -97,7 +100,7 @@ export class StoryWatcher {
         this.timer = setTimeout(() => {
           this.timer = null;
           this.dispatch({ type: "debounce-elapsed" });
-        }, this.options.debounceMs ?? 150);
+        }, this.options.debounceMs ?? 100);
         break;
       case "start-build":
         this.running = this.buildOnce().finally(() => {
