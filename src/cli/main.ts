@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { packageVersion } from "../paths.js";
 import { CliError, ExitCode, errPalette, processIO, type CliIO } from "./io.js";
 
@@ -46,16 +46,19 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await initCommand(dir, io));
     });
 
-  const rendererHelp = "renderer: local (offline animatic), vimmerse (cloud) or test (placeholder files) (default: renderer in storyc.config.yaml, else local)";
+  // plan, build and watch share these; each overrides its field of storyc.config.yaml.
+  const renderer = () => new Option("-r, --renderer <name>", "renderer: local (offline animatic), vimmerse (cloud) or test (placeholder files) (default: renderer in storyc.config.yaml, else local)");
+  const quality = () => new Option("--quality <level>", "local renderer: standard (720p) or high (1080p) (default: quality in storyc.config.yaml, else standard)").choices(["standard", "high"]);
+  const jobs = () => new Option("-j, --jobs <n>", "how many nodes to render at once (default: jobs in storyc.config.yaml, else the number of cores)").argParser(positiveInt);
   const collect = (value: string, previous: string[] = []) => [...previous, value];
 
   program
     .command("plan")
     .description("show what a build would render and why: + new, ~ changed, - removed, = fresh")
     .argument("<story>", "story file")
-    .option("-r, --renderer <name>", rendererHelp)
+    .addOption(renderer())
     .option("--force <node>", "treat a node (or pattern with *) as stale, with everything downstream; repeatable", collect)
-    .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
+    .addOption(quality())
     .option("--json", "print the plan as JSON")
     .option("--detailed-exitcode", "exit 0 when nothing is to do, 2 when work is pending, 1 on error")
     .addHelpText("after", "\nExamples:\n  storyc plan story.yaml\n  storyc plan --renderer vimmerse story.yaml\n  storyc plan --detailed-exitcode story.yaml || echo \"needs a build\"")
@@ -68,10 +71,10 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .command("build")
     .description("render what changed and write the video to out/<story>/")
     .argument("<story>", "story file")
-    .option("-r, --renderer <name>", rendererHelp)
-    .option("-j, --jobs <n>", "how many nodes to render at once (default: jobs in storyc.config.yaml, else the number of cores)", positiveInt)
+    .addOption(renderer())
+    .addOption(jobs())
     .option("--force <node>", "render a node (or pattern with *) again, with everything downstream; repeatable", collect)
-    .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
+    .addOption(quality())
     .option("-o, --out <dir>", "where to write the video (default: <out>/<story>/ at the project root, out in storyc.config.yaml or out/)")
     .option("--lock-timeout <seconds>", "wait this long for another build of the same story to finish", Number, 0)
     .option("--keep-going", "after a node fails, go on with the nodes that do not depend on it")
@@ -106,11 +109,11 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .command("watch")
     .description("rebuild on every save and show the result on a live preview page")
     .argument("<story>", "story file")
-    .option("-r, --renderer <name>", rendererHelp)
+    .addOption(renderer())
     .option("-p, --port <port>", "preview port on 127.0.0.1 (default: any free one)", Number)
     .option("--open", "open the preview in a browser")
-    .option("-j, --jobs <n>", "how many nodes to render at once (default: jobs in storyc.config.yaml, else the number of cores)", positiveInt)
-    .option("--quality <level>", "local renderer: standard (720p) or high (1080p)")
+    .addOption(jobs())
+    .addOption(quality())
     .addHelpText("after", "\nExample:\n  storyc watch --open examples/bunny/bunny.yaml\n\nA save during a local render cancels it and starts again; a save during a paid cloud job\nlets the job finish and builds once more after it. Ctrl-C stops (exit 130).")
     .action(async (story: string, options) => {
       const { watchCommand } = await import("./watch.js");

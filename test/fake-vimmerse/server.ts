@@ -203,49 +203,32 @@ export class FakeVimmerse {
     return { ...rest, email: "user@example.com", customer_id: "customer", version: "2" };
   }
 
+  private createStory(fields: Record<string, unknown>, status: string, elements: Record<string, unknown>, job: FakeStory["job"]): { status: number; body: unknown } {
+    const story: FakeStory = {
+      id: randomUUID(),
+      title: String(fields.title ?? ""),
+      idea: String(fields.idea),
+      status,
+      progress_percentage: 0,
+      storyboard: draftStoryboard(String(fields.idea), Number(fields.scene_count ?? 3), elements),
+      scenes: [],
+      medias: [],
+      video_url: "",
+      aspect_ratio: String(fields.aspect_ratio ?? "16:9"),
+      updated_at: this.now(),
+      story_version: 0,
+      job,
+    };
+    this.stories.set(story.id, story);
+    return { status: 200, body: { data: this.view(story) } };
+  }
+
   private apply(method: string, template: string, params: Record<string, string>, fields: Record<string, unknown>): { status: number; body: unknown } {
     if (template === "/story" && method === "POST") {
-      const id = randomUUID();
-      const count = Number(fields.scene_count ?? 3);
       const elements = typeof fields.elements === "string" ? (JSON.parse(fields.elements) as Record<string, unknown>) : {};
-      const story: FakeStory = {
-        id,
-        title: String(fields.title ?? ""),
-        idea: String(fields.idea),
-        status: "new",
-        progress_percentage: 0,
-        storyboard: draftStoryboard(String(fields.idea), count, elements),
-        scenes: [],
-        medias: [],
-        video_url: "",
-        aspect_ratio: String(fields.aspect_ratio ?? "16:9"),
-        updated_at: this.now(),
-        story_version: 0,
-        job: null,
-      };
-      this.stories.set(id, story);
-      return { status: 200, body: { data: this.view(story) } };
+      return this.createStory(fields, "new", elements, null);
     }
-    if (template === "/story/idea-2-video") {
-      const id = randomUUID();
-      const story: FakeStory = {
-        id,
-        title: String(fields.title ?? ""),
-        idea: String(fields.idea),
-        status: "processing",
-        progress_percentage: 0,
-        storyboard: draftStoryboard(String(fields.idea), Number(fields.scene_count ?? 3), {}),
-        scenes: [],
-        medias: [],
-        video_url: "",
-        aspect_ratio: String(fields.aspect_ratio ?? "16:9"),
-        updated_at: this.now(),
-        story_version: 0,
-        job: { kind: "idea", ticks: this.ticksPerJob, fields },
-      };
-      this.stories.set(id, story);
-      return { status: 200, body: { data: this.view(story) } };
-    }
+    if (template === "/story/idea-2-video") return this.createStory(fields, "processing", {}, { kind: "idea", ticks: this.ticksPerJob, fields });
     const story = this.stories.get(params.story_id ?? "");
     if (!story || story.deleted) return { status: 404, body: { detail: "Story not found" } };
     if (method === "GET") {

@@ -47,6 +47,13 @@ describe("storyc.config.yaml", () => {
     expect(existsSync(join(dir, "suited-man.lock"))).toBe(false);
   });
 
+  it("a --quality that is not one of the config's values is a usage error, as in the config", async () => {
+    const { dir } = await copyExample("suited-man", "suited-man.yaml");
+    const r = await runBin(["plan", "suited-man.yaml", "--quality", "ultra"], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Allowed choices are standard, high");
+  });
+
   it("a config of comments only changes nothing", async () => {
     const { dir } = await copyExample("suited-man", "suited-man.yaml");
     await writeFile(join(dir, "storyc.config.yaml"), "# renderer: vimmerse\n");

@@ -1,35 +1,27 @@
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { binPath, runBin, STACK_TRACE } from "../helpers/cli.js";
 import { copyExample, editStory } from "../helpers/story-dir.js";
-import { FakeVimmerse } from "../fake-vimmerse/server.js";
+import { fakeVimmersePerTest } from "../fake-vimmerse/per-test.js";
 
-let api: FakeVimmerse;
-beforeEach(async () => {
-  api = new FakeVimmerse();
-  await api.start();
-});
-afterEach(async () => {
-  await api.stop();
-});
-
-const env = () => ({ VIMMERSE_API_KEY: api.key, VIMMERSE_API_URL: api.url, STORYC_VIMMERSE_POLL_MS: "5" });
+const fake = fakeVimmersePerTest();
+const env = () => fake.env();
 
 /** Runs `storyc build --renderer vimmerse`, killing it with SIGKILL when `killWhen` says so. */
 function buildKilledWhen(dir: string, killWhen: (call: { method: string; path: string }) => boolean): Promise<number | null> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [binPath, "build", "suited-man.yaml", "--renderer", "vimmerse", "--json"], { cwd: dir, env: { ...process.env, ...env() }, stdio: "ignore" });
     let killed = false;
-    api.onRequest = (call) => {
+    fake.api.onRequest = (call) => {
       if (!killed && killWhen(call)) {
         killed = true;
         child.kill("SIGKILL");
       }
     };
     child.on("close", (code) => {
-      api.onRequest = null;
+      fake.api.onRequest = null;
       resolve(code);
     });
   });
@@ -49,9 +41,9 @@ describe("never paying twice", () => {
     expect(lock.pending["scene/introduction/image"].remote).toMatchObject({ stage: "scenes", state: "requested" });
     const rerun = await runBin(["build", "suited-man.yaml", "--renderer", "vimmerse"], { cwd: dir, env: env() });
     expect(rerun.code).toBe(0);
-    expect(api.arrivals.filter((a) => a.startsWith("POST") && a.endsWith("/scenes"))).toHaveLength(1);
-    expect(api.arrivals.filter((a) => a === "POST /story")).toHaveLength(1);
-    expect(api.generated.sceneImages).toBe(2);
+    expect(fake.api.arrivals.filter((a) => a.startsWith("POST") && a.endsWith("/scenes"))).toHaveLength(1);
+    expect(fake.api.arrivals.filter((a) => a === "POST /story")).toHaveLength(1);
+    expect(fake.api.generated.sceneImages).toBe(2);
   }, 60_000);
 
   it("a build killed while it polls paid work, run again, makes no second paid request for it", async () => {
@@ -63,8 +55,8 @@ describe("never paying twice", () => {
     });
     const rerun = await runBin(["build", "suited-man.yaml", "--renderer", "vimmerse"], { cwd: dir, env: env() });
     expect(rerun.code).toBe(0);
-    for (const stage of ["elements", "scenes", "videos"]) expect(api.arrivals.filter((a) => a.startsWith("POST") && a.endsWith(`/${stage}`))).toHaveLength(1);
-    expect(api.generated.videos).toBe(2);
+    for (const stage of ["elements", "scenes", "videos"]) expect(fake.api.arrivals.filter((a) => a.startsWith("POST") && a.endsWith(`/${stage}`))).toHaveLength(1);
+    expect(fake.api.generated.videos).toBe(2);
   }, 60_000);
 });
 
@@ -74,13 +66,13 @@ describe("the API key", () => {
     const good = await runBin(["build", "suited-man.yaml", "--renderer", "vimmerse", "--json"], { cwd: dir, env: env() });
     expect(good.code).toBe(0);
     await editStory(story, "He knows exactly where he is going, and why.", "He knows where he is going.");
-    const wrong = await runBin(["build", "suited-man.yaml", "--renderer", "vimmerse"], { cwd: dir, env: { ...env(), VIMMERSE_API_KEY: `${api.key}-wrong` } });
+    const wrong = await runBin(["build", "suited-man.yaml", "--renderer", "vimmerse"], { cwd: dir, env: { ...env(), VIMMERSE_API_KEY: `${fake.api.key}-wrong` } });
     expect(wrong.code).toBe(1);
     expect(wrong.stdout + wrong.stderr).toContain("the Story API refused the key (HTTP 401)");
     expect(wrong.stdout + wrong.stderr).not.toMatch(STACK_TRACE);
     const planned = await runBin(["plan", "suited-man.yaml", "--renderer", "vimmerse"], { cwd: dir, env: env() });
-    for (const text of [good.stdout, good.stderr, wrong.stdout, wrong.stderr, planned.stdout, planned.stderr]) expect(text).not.toContain(api.key);
-    for (const file of await allFiles(dir)) expect((await readFile(file)).includes(api.key)).toBe(false);
+    for (const text of [good.stdout, good.stderr, wrong.stdout, wrong.stderr, planned.stdout, planned.stderr]) expect(text).not.toContain(fake.api.key);
+    for (const file of await allFiles(dir)) expect((await readFile(file)).includes(fake.api.key)).toBe(false);
   }, 60_000);
 });
 
@@ -98,7 +90,7 @@ describe("storyc plan and new with the cloud", () => {
     const r = await runBin(["new", "--idea", "Cats play drums in a jazz club", "--scenes", "4", "--aspect", "9:16", "-o", "cats.yaml"], { cwd: dir, env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("wrote cats.yaml (4 scenes, drafted by the Story API)");
-    expect(api.calls.find((c) => c.path === "/story")?.fields).toMatchObject({ idea: "Cats play drums in a jazz club", scene_count: 4, aspect_ratio: "9:16" });
+    expect(fake.api.calls.find((c) => c.path === "/story")?.fields).toMatchObject({ idea: "Cats play drums in a jazz club", scene_count: 4, aspect_ratio: "9:16" });
     const text = await readFile(join(dir, "cats.yaml"), "utf8");
     expect(text.split("\n")[0]).toMatch(/^# yaml-language-server: \$schema=.*story\.schema\.json$/);
     expect((await runBin(["validate", "cats.yaml"], { cwd: dir })).code).toBe(0);
