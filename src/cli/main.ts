@@ -38,7 +38,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
 
   program
     .command("init")
-    .description("start a story repository: a starter story, .gitignore and README")
+    .description("start a story repository: a starter story, a project config, .gitignore and README")
     .argument("[dir]", "folder to create it in", ".")
     .addHelpText("after", "\nExample:\n  storyc init my-story && storyc validate my-story/story.yaml")
     .action(async (dir: string) => {
