@@ -65,8 +65,9 @@ export async function composeVideo(
     ffmpeg,
     [
       ...["-i", joined, "-i", sound.mix, "-map", "0:v", "-map", "1:a", "-c:v", "copy"],
-      // The mix is mono (one narrator, a mono bed): a mono AAC track carries all of it at a third of the encoding time.
-      ...["-af", `volume=${sound.gain.toFixed(2)}dB,alimiter=limit=0.89:level=disabled`, "-ac", "1", "-c:a", "aac", "-b:a", "128k"],
+      // The mix is mono (one narrator, a mono bed): a mono AAC track carries all of it, and at 96 kb/s
+      // (as good as 192 kb/s stereo) it encodes in a third of the time of the stereo track at 160.
+      ...["-af", `volume=${sound.gain.toFixed(2)}dB,alimiter=limit=0.89:level=disabled`, "-ac", "1", "-c:a", "aac", "-b:a", "96k"],
       ...["-t", timeline.seconds.toFixed(3), "-movflags", "+faststart", video],
     ],
     opts,
