@@ -24,7 +24,7 @@ export class PlainReporter implements BuildReporter {
   onEvent(e: BuildEvent): void {
     switch (e.type) {
       case "lock-wait":
-        this.write(`waiting for ${e.owner ? `storyc (pid ${e.owner.pid}) ` : "another storyc "}to finish building this story...\n`);
+        this.write(`${lockWaitMessage(e)}\n`);
         break;
       case "plan":
         this.total = e.plan.counts.create + e.plan.counts.update;
@@ -76,6 +76,10 @@ export class JsonReporter implements BuildReporter {
   }
 
   async close(): Promise<void> {}
+}
+
+export function lockWaitMessage(e: Extract<BuildEvent, { type: "lock-wait" }>): string {
+  return `waiting for ${e.owner ? `storyc (pid ${e.owner.pid})` : "another storyc"} to finish building this story...`;
 }
 
 export function seconds(ms: number): string {

@@ -2,7 +2,7 @@ import { Listr, type ListrTask } from "listr2";
 import type { BuildEvent } from "../build/events.js";
 import type { Plan } from "../build/plan.js";
 import type { Palette } from "./color.js";
-import { formatSummary, seconds, type BuildReporter } from "./build-reporters.js";
+import { formatSummary, lockWaitMessage, seconds, type BuildReporter } from "./build-reporters.js";
 import { planSummary } from "./plan-text.js";
 
 interface Waiter {
@@ -31,7 +31,7 @@ export class ListrReporter implements BuildReporter {
   onEvent(e: BuildEvent): void {
     switch (e.type) {
       case "lock-wait":
-        this.write(`waiting for ${e.owner ? `storyc (pid ${e.owner.pid})` : "another storyc"} to finish building this story...\n`);
+        this.write(`${lockWaitMessage(e)}\n`);
         break;
       case "plan":
         this.write(`${planSummary(e.plan)}\n`);
