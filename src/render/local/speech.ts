@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { decodeWav, type Pcm } from "./wav.js";
 
 /**
@@ -48,15 +50,46 @@ export function espeakVoice(narrator: string, language: string): string {
   return `${base}+${variant}`;
 }
 
-/** Speaks a line with eSpeak NG compiled to WebAssembly: offline, in this process. */
+let compiled: Promise<WebAssembly.Module> | null = null;
+
+/** The synthesizer's WebAssembly, compiled once per process and instantiated for each line. */
+function speechModule(): Promise<WebAssembly.Module> {
+  compiled ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const file = require.resolve("espeak-ng/dist/espeak-ng.wasm");
+    return WebAssembly.compile(await readFile(file));
+  })();
+  return compiled;
+}
+
+type Imports = Record<string, Record<string, unknown>>;
+
+/**
+ * Some eSpeak NG voices (the breathy and flutter variants) seed their noise with
+ * srand(time()). The instance is given a clock stopped at zero, so the same line
+ * in the same voice gives the same samples on every run and every machine. Only
+ * this instance's imports change; the process's clock is untouched.
+ */
+function withStoppedClock(imports: Imports): Imports {
+  const stopped = () => 0;
+  const patched: Imports = {};
+  for (const [name, table] of Object.entries(imports)) patched[name] = { ...table, emscripten_date_now: stopped };
+  return patched;
+}
+
+/** Speaks a line with eSpeak NG compiled to WebAssembly: offline, in this process, the same samples every time. */
 export async function speak(text: string, voice: string, signal?: AbortSignal): Promise<Pcm> {
   signal?.throwIfAborted();
-  const { default: ESpeakNg } = await import("espeak-ng");
+  const [{ default: ESpeakNg }, module] = await Promise.all([import("espeak-ng"), speechModule()]);
   const errors: string[] = [];
   const espeak = await ESpeakNg({
     arguments: ["-w", "/out.wav", "-v", voice, "-s", "160", "-g", "4", text.replace(/\s+/g, " ").trim()],
     print: () => undefined,
     printErr: (line) => errors.push(line),
+    instantiateWasm: (imports: Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+      void WebAssembly.instantiate(module, withStoppedClock(imports) as WebAssembly.Imports).then((instance) => receive(instance, module));
+      return {};
+    },
   });
   signal?.throwIfAborted();
   let bytes: Uint8Array;
