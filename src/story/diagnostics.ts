@@ -45,6 +45,9 @@ export type DiagnosticCode =
   | "unsupported-url"
   | "path-escape"
   | "missing-file"
+  | "media-empty"
+  | "media-too-large"
+  | "media-wrong-content"
   | "unused-element";
 
 export function countBySeverity(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {

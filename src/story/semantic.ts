@@ -1,5 +1,6 @@
 import { dirname } from "node:path";
 import type { Diagnostic } from "./diagnostics.js";
+import { checkMediaContent, type MediaUse, type MediaVerdict } from "./media-content.js";
 import { locateMedia } from "./media-path.js";
 import { ElementIndex, findReferences } from "./references.js";
 import { label, suggest } from "./schema.js";
@@ -126,23 +127,31 @@ export async function checkSemantics(source: StorySource, data: unknown): Promis
   });
 
   // Media files and URLs.
-  const media: Array<{ value: unknown; pointer: string }> = [];
+  const media: Array<{ value: unknown; pointer: string; use: MediaUse }> = [];
   for (const kind of ELEMENT_KINDS) {
     list(data[kind]).forEach((element, i) => {
-      if (isObject(element)) media.push({ value: element.image_url, pointer: pointerOf(kind, i, "image_url") });
+      if (isObject(element)) media.push({ value: element.image_url, pointer: pointerOf(kind, i, "image_url"), use: "image" });
     });
   }
   list(data.scenes).forEach((scene, i) => {
-    if (isObject(scene)) media.push({ value: scene.image_url, pointer: pointerOf("scenes", i, "image_url") });
+    if (isObject(scene)) media.push({ value: scene.image_url, pointer: pointerOf("scenes", i, "image_url"), use: "image" });
   });
-  if (isObject(data.music)) media.push({ value: data.music.music_url, pointer: pointerOf("music", "music_url") });
+  if (isObject(data.music)) media.push({ value: data.music.music_url, pointer: pointerOf("music", "music_url"), use: "audio" });
   const storyDir = dirname(source.file);
   const located = await Promise.all(
     media.map(async (m) => (typeof m.value === "string" && m.value !== "" ? { ...m, where: await locateMedia(m.value, storyDir) } : null)),
   );
+  const contents = new Map<string, Promise<MediaVerdict>>();
   for (const m of located) {
-    if (m?.where.kind !== "invalid") continue;
-    out.push(source.diagnostic("error", m.where.reason, source.range(m.pointer), m.pointer, m.where.message, m.where.hint));
+    if (!m) continue;
+    if (m.where.kind === "invalid") {
+      out.push(source.diagnostic("error", m.where.reason, source.range(m.pointer), m.pointer, m.where.message, m.where.hint));
+    } else if (m.where.kind === "local") {
+      const key = `${m.use}:${m.where.path}`;
+      if (!contents.has(key)) contents.set(key, checkMediaContent(m.where.path, m.use));
+      const verdict = await contents.get(key)!;
+      if (!verdict.ok) out.push(source.diagnostic("error", verdict.code, source.range(m.pointer), m.pointer, `${String(m.value)}: ${verdict.message}`, verdict.hint));
+    }
   }
 
   // Elements that no scene shows are probably forgotten.

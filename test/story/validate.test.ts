@@ -1,6 +1,7 @@
 import { mkdtemp, mkdir, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validateFile, validateText } from "../../src/story/validate.js";
 import { MAX_STORY_BYTES } from "../../src/story/source.js";
@@ -91,7 +92,7 @@ describe("validate", () => {
   it("accepts a file inside the story's folder and https URLs", async () => {
     const story = join(dir, "ok");
     await mkdir(join(story, "refs"), { recursive: true });
-    await writeFile(join(story, "refs", "bunny.png"), "png");
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: "#ffffff" } }).png().toFile(join(story, "refs", "bunny.png"));
     const text = minimal
       .replace("description: A white rabbit.", "description: A white rabbit.\n    image_url: refs/bunny.png")
       .replace("description: A red fox.", "description: A red fox.\n    image_url: https://example.com/fox.png")
