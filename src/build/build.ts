@@ -1,4 +1,6 @@
-import { relative, dirname } from "node:path";
+import { access, mkdir, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { localMediaOf } from "../graph/inputs.js";
 import { buildGraph, MediaError } from "../graph/build-graph.js";
 import type { BuildGraph } from "../graph/nodes.js";
 import { Cache } from "../lock/cache.js";
@@ -74,7 +76,11 @@ async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: 
     if (error instanceof RendererUnavailableError) return { ok: false, failure: { reason: "renderer-unavailable", message: error.message, hint: error.hint } };
     throw error;
   }
-  const graphOptions = { renderer: renderer.identity, rendererOptions: renderer.options };
+  const graphOptions = {
+    renderer: renderer.identity,
+    rendererOptions: renderer.options,
+    ...(renderer.toolchain ? { toolchain: await renderer.toolchain(paths.cacheDir) } : {}),
+  };
   let graph: BuildGraph;
   try {
     graph = await buildGraph(loaded.story, paths.story, graphOptions);
@@ -84,6 +90,19 @@ async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: 
     loaded = await loadValidStory(paths.story, paths.cacheDir, { useCache: false });
     if (!loaded.ok) return { ok: false, failure: { reason: "invalid-story", diagnostics: loaded.diagnostics } };
     graph = await buildGraph(loaded.story, paths.story, graphOptions);
+  }
+  // A story whose text validated before may name a file whose content changed since: each
+  // media content is checked once, and a new one sends the story through full validation.
+  const media = [...new Set(graph.nodes.flatMap((n) => localMediaOf(n.kind, n.inputs).map((m) => m.sha256)))];
+  const unchecked = await Promise.all(media.map((sha) => access(join(paths.cacheDir, "valid", "media", sha)).then(() => null, () => sha)));
+  if (unchecked.some(Boolean)) {
+    if (loaded.fromCache) {
+      const full = await loadValidStory(paths.story, paths.cacheDir, { useCache: false });
+      if (!full.ok) return { ok: false, failure: { reason: "invalid-story", diagnostics: full.diagnostics } };
+    }
+    await mkdir(join(paths.cacheDir, "valid", "media"), { recursive: true })
+      .then(() => Promise.all(unchecked.filter((s): s is string => s !== null).map((sha) => writeFile(join(paths.cacheDir, "valid", "media", sha), ""))))
+      .catch(() => undefined);
   }
   const story = loaded.story;
   return { ok: true, value: { story, paths, renderer, graph, cache: new Cache(paths.cacheDir, paths.projectRoot) } };

@@ -1,11 +1,13 @@
-import { rm } from "node:fs/promises";
+import { copyFile, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { localMediaOf } from "../graph/inputs.js";
 import type { BuildGraph, GraphNode } from "../graph/nodes.js";
 import { depIds } from "../graph/nodes.js";
 import type { Cache, StoredOutput } from "../lock/cache.js";
 import { writeLockfile, type Lockfile, type RemoteRecord } from "../lock/lockfile.js";
 import type { ResolvedSettings, Story } from "../story/types.js";
 import { hashJson } from "../graph/hash.js";
-import type { DepOutput, Memo, Renderer } from "../render/types.js";
+import type { DepOutput, Memo, Renderer, RenderNode } from "../render/types.js";
 import type { EventSink } from "./events.js";
 import type { Plan } from "./plan.js";
 
@@ -140,11 +142,9 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
     }
     const pending = lock.pending?.[node.id]?.key === node.key ? lock.pending[node.id]!.remote : undefined;
     const rendered = await ctx.renderer.render({
-      node,
-      story: ctx.story,
-      storyFile: ctx.storyFile,
-      settings: ctx.settings,
+      node: { id: node.id, kind: node.kind, key: node.key, inputs: node.inputs } as RenderNode,
       deps,
+      media: await importMedia(ctx, node, workDir),
       workDir,
       signal: ctx.signal,
       pending,
@@ -189,6 +189,24 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Copies each local file a node's inputs name into the cache and checks the copy
+ * against the hash its key was made with, so that the renderer reads exactly the
+ * bytes the key covers, even if the file is saved again while the build runs.
+ */
+async function importMedia(ctx: ExecuteContext, node: GraphNode, workDir: string): Promise<Record<string, string>> {
+  const media: Record<string, string> = {};
+  for (const ref of localMediaOf(node.kind, node.inputs)) {
+    if (media[ref.sha256]) continue;
+    const copy = join(workDir, `.media-${ref.sha256.slice(0, 16)}`);
+    await copyFile(resolve(dirname(ctx.storyFile), ref.file), copy);
+    const stored = await ctx.cache.put(copy, "media", { move: true });
+    if (stored.sha256 !== ref.sha256) throw new Error(`${ref.file} changed while the build ran (run the build again to use its new content)`);
+    media[ref.sha256] = ctx.cache.blobPath(stored.sha256);
+  }
+  return media;
 }
 
 /**

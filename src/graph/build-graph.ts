@@ -3,6 +3,7 @@ import { locateMedia } from "../story/media-path.js";
 import { ElementIndex, referencedElements, type ElementRef } from "../story/references.js";
 import { ELEMENT_KINDS, resolveSettings, type Story } from "../story/types.js";
 import { hashJson, sha256File } from "./hash.js";
+import type { MediaRef, NodeInputs } from "./inputs.js";
 import type { BuildGraph, GraphNode, NodeKind, RendererIdentity } from "./nodes.js";
 
 /** A file the story names that cannot be used (it moved or vanished since the story was validated). */
@@ -23,6 +24,12 @@ export interface GraphOptions {
   renderer: RendererIdentity;
   /** Renderer options that change outputs (quality, size): part of every key. */
   rendererOptions?: Record<string, unknown>;
+  /**
+   * What identifies the tools that make each kind of node (the ffmpeg build, the
+   * fonts): part of that kind's keys only, so a teammate with another ffmpeg
+   * still shares the stills and the narration.
+   */
+  toolchain?: Partial<Record<NodeKind, unknown>>;
 }
 
 export function elementNodeId(ref: Pick<ElementRef, "kind" | "name">): string {
@@ -42,8 +49,8 @@ export function sceneNodePrefix(scene: { id?: string }, index: number): string {
 export async function buildGraph(story: Story, storyFile: string, options: GraphOptions): Promise<BuildGraph> {
   const settings = resolveSettings(story.settings);
   const storyDir = dirname(storyFile);
-  const fileHashes = new Map<string, Promise<unknown>>();
-  const media = (value: string | null | undefined): Promise<unknown> => {
+  const fileHashes = new Map<string, Promise<MediaRef>>();
+  const media = (value: string | null | undefined): Promise<MediaRef> => {
     if (!value) return Promise.resolve(null);
     let hashed = fileHashes.get(value);
     if (!hashed) {
@@ -62,9 +69,11 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
   // The key is a hash over the hashes of each input, so that each input is
   // serialised once and its short hash can be kept to explain a change.
   const rendererDigest = hashJson({ ...options.renderer, options: options.rendererOptions ?? {} });
-  const add = (id: string, kind: NodeKind, label: string, inputs: Record<string, unknown>, deps: Record<string, string | string[]>, scene?: number): GraphNode => {
+  const add = <K extends NodeKind>(id: string, kind: K, label: string, inputs: NodeInputs[K], deps: Record<string, string | string[]>, scene?: number): GraphNode => {
     const inputDigests: Record<string, string> = {};
     for (const [name, value] of Object.entries(inputs)) inputDigests[name] = hashJson(value ?? null);
+    const toolchain = options.toolchain?.[kind];
+    if (toolchain !== undefined) inputDigests.toolchain = hashJson(toolchain);
     const depKeys = Object.fromEntries(
       Object.entries(deps).map(([role, d]) => [role, Array.isArray(d) ? d.map((x) => byId.get(x)!.key) : byId.get(d)!.key]),
     );
@@ -72,7 +81,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
     const digests: Record<string, string> = { renderer: rendererDigest.slice(0, 12) };
     for (const [name, digest] of Object.entries(inputDigests)) digests[name] = digest.slice(0, 12);
     for (const [role, k] of Object.entries(depKeys)) digests[`deps.${role}`] = (typeof k === "string" ? k : hashJson(k)).slice(0, 12);
-    const node: GraphNode = { id, kind, label, inputs, deps, key, digests, ...(scene !== undefined ? { scene } : {}) };
+    const node = { id, kind, label, inputs, deps, key, digests, ...(scene !== undefined ? { scene } : {}) } as unknown as GraphNode;
     nodes.push(node);
     byId.set(id, node);
     return node;
@@ -117,7 +126,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
         description: story.title_scene?.description ?? "",
         aspect_ratio: settings.aspect_ratio,
         transitions: settings.transitions,
-      },
+      } satisfies NodeInputs["title"],
       { elements: elementDeps(story.title_scene?.description) },
     );
   }
@@ -125,6 +134,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
   const scenes = story.scenes ?? [];
   const clips: string[] = [];
   const narrations: string[] = [];
+  const playOrder: NodeInputs["video"]["scenes"] = [];
   for (const [i, scene] of scenes.entries()) {
     const prefix = sceneNodePrefix(scene, i);
     const name = scene.id ? `scene "${scene.id}"` : `scene ${i + 1}`;
@@ -132,7 +142,14 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
       `${prefix}/image`,
       "scene-image",
       `${name} image`,
-      { description: scene.description, image: await media(scene.image_url), settings: imageSettings },
+      {
+        description: scene.description,
+        image: await media(scene.image_url),
+        ground: referencedElements(scene.description ?? "", index)
+          .filter((ref) => ref.kind === "environments")
+          .map((ref) => story.environments?.[ref.index]?.description ?? ""),
+        settings: imageSettings,
+      },
       { elements: elementDeps(scene.description) },
       i,
     );
@@ -158,6 +175,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
     );
     clips.push(clip.id);
     narrations.push(narration.id);
+    playOrder.push({ label: scene.id ?? scene.title ?? `scene ${i + 1}`, narration: scene.narrator });
   }
 
   if (scenes.length > 0) {
@@ -170,6 +188,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
       "video",
       {
         title: story.title ?? "",
+        scenes: playOrder,
         settings: {
           aspect_ratio: settings.aspect_ratio,
           transitions: settings.transitions,

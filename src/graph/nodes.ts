@@ -1,5 +1,7 @@
+import type { NodeInputs } from "./inputs.js";
+
 /** The kinds of node in a story's build graph. */
-export type NodeKind = "element" | "music" | "title" | "scene-image" | "scene-narration" | "scene-clip" | "video";
+export type NodeKind = keyof NodeInputs;
 
 /** What a renderer is, as far as build keys are concerned. */
 export interface RendererIdentity {
@@ -8,17 +10,19 @@ export interface RendererIdentity {
 }
 
 /** A node of the build graph: one output that a renderer makes from its inputs. */
-export interface GraphNode {
+export type GraphNode<K extends NodeKind = NodeKind> = K extends NodeKind ? NodeOf<K> : never;
+
+interface NodeOf<K extends NodeKind> {
   /** Stable name: element/characters/Bunny, music, title, scene/hop/image, video. */
   id: string;
-  kind: NodeKind;
+  kind: K;
   /** A short human name for messages: `scene "hop" image`. */
   label: string;
   /**
    * Everything that can change the output, by name: the node's own fields,
    * the settings it reads, files it reads (by content hash). No positions.
    */
-  inputs: Record<string, unknown>;
+  inputs: NodeInputs[K];
   /**
    * The nodes this one reads, by role. A role holds one id or a list, in the
    * order that matters (the video's clips are in scene order; a scene image's
@@ -29,7 +33,10 @@ export interface GraphNode {
   key: string;
   /** Short hashes of each input, renderer and dependency, kept in the lockfile to explain changes. */
   digests: Record<string, string>;
-  /** Index of the scene this node belongs to, for renderers that need the order. */
+  /**
+   * Index of the scene this node belongs to, for the engine and the cloud stages that batch scenes.
+   * Not handed to renderers: a scene's position is an input of the video alone.
+   */
   scene?: number;
 }
 

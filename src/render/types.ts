@@ -1,5 +1,6 @@
 import type { Plan } from "../build/plan.js";
-import type { BuildGraph, GraphNode, RendererIdentity } from "../graph/nodes.js";
+import type { NodeInputs } from "../graph/inputs.js";
+import type { BuildGraph, GraphNode, NodeKind, RendererIdentity } from "../graph/nodes.js";
 import type { RemoteRecord } from "../lock/lockfile.js";
 import type { ResolvedSettings, Story } from "../story/types.js";
 
@@ -11,13 +12,22 @@ export interface DepOutput {
   meta: Record<string, string | number | boolean>;
 }
 
-export interface RenderInput {
-  node: GraphNode;
-  story: Story;
-  storyFile: string;
-  settings: ResolvedSettings;
-  /** Outputs of the node's dependencies, by the role names of `node.deps`. */
+/**
+ * What a renderer sees of a node: its id, its key and its typed inputs. No
+ * position, no story, no settings beyond those in the inputs: everything a
+ * renderer can read is covered by the key.
+ */
+export type RenderNode<K extends NodeKind = NodeKind> = K extends NodeKind ? { id: string; kind: K; key: string; inputs: NodeInputs[K] } : never;
+
+export interface RenderInput<K extends NodeKind = NodeKind> {
+  node: RenderNode<K>;
+  /** Outputs of the node's dependencies, by the role names of the node's deps. */
   deps: Record<string, DepOutput | DepOutput[]>;
+  /**
+   * The local files the inputs name (image_url, music_url), by sha256: paths of
+   * read-only copies in the cache whose bytes were checked against the hash the key holds.
+   */
+  media: Record<string, string>;
   /** An empty folder for the renderer's files; what it returns is moved into the cache. */
   workDir: string;
   signal: AbortSignal;
@@ -71,6 +81,11 @@ export interface Renderer {
   identity: RendererIdentity;
   /** Options that change outputs (quality...), part of every key. */
   options: Record<string, unknown>;
+  /**
+   * What identifies the tools that make each node kind (an ffmpeg build, the fonts),
+   * for the keys of that kind. Asked once per build or plan, before the graph is made.
+   */
+  toolchain?(cacheDir: string): Promise<Partial<Record<NodeKind, unknown>>>;
   /** Whether rendering costs money; plans then show the estimated credits. */
   paid: boolean;
   /** Checks that the renderer can run here (tools present, key set) before anything starts. */

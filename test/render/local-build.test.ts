@@ -180,7 +180,7 @@ describe("ffmpeg discovery", () => {
     const r = await runBin(["build", "suited-man.yaml"], { cwd: dir, env: { STORYC_FFMPEG: "/nonexistent/ffmpeg" } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("no working ffmpeg found; tried /nonexistent/ffmpeg");
-    expect(r.stderr).toContain("hint: install ffmpeg");
+    expect(r.stderr).toContain("hint: set STORYC_FFMPEG to bundled, system or the path of an ffmpeg 4.4 or newer");
     expect(r.stderr + r.stdout).not.toMatch(STACK_TRACE);
   });
 });

@@ -63,7 +63,7 @@ describe("stills", () => {
     expect(frameSize("16:9", "standard")).toEqual({ width: 1280, height: 720 });
     expect(frameSize("9:16", "high")).toEqual({ width: 1080, height: 1920 });
     expect(frameSize("4:3", "standard")).toEqual({ width: 960, height: 720 });
-    const png = await sceneImage({ width: 720, height: 1280, label: "Scene 1", description: "lighting: dusk, a quiet harbour", groundText: "harbour", insets: [] });
+    const png = await sceneImage({ width: 720, height: 1280, description: "lighting: dusk, a quiet harbour", groundText: "harbour", insets: [] });
     expect(await sharp(png).metadata()).toMatchObject({ width: 720, height: 1280 });
   });
 

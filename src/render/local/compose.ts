@@ -1,7 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import sharp from "sharp";
-import { analyseWithFfmpeg, runFfmpeg } from "./ffmpeg.js";
+import { runFfmpeg } from "./ffmpeg.js";
+import { integratedLoudness } from "./loudness.js";
+import { applyGainLimited, duck } from "./mix.js";
 import { FPS, NARRATION_LEAD_IN, videoEncodeArgs } from "./layout.js";
 import { MUSIC_RATE } from "./music.js";
 import { escapeXml } from "./stills.js";
@@ -34,8 +36,7 @@ export const LOUDNESS_TARGET = -16;
 /**
  * The final video: segments joined by stream copy (only crossfades are
  * encoded here), narration placed at each scene's start, music looped and
- * ducked under the narration with a sidechain compressor, loudness brought to
- * -16 LUFS in two passes, and subtitles, a poster and a contact sheet beside it.
+ * ducked under the narration, loudness brought to -16 LUFS, and subtitles, a poster and a contact sheet beside it.
  * Pictures, sound and stills are independent until the last mux, so they are
  * made side by side.
  */
@@ -54,7 +55,7 @@ export async function composeVideo(
   const sheet = join(dir, "video-contact-sheet.png");
   const [joined, sound] = await Promise.all([
     joinPictures(ffmpeg, plan, timeline, dir, memo, opts),
-    mixSound(ffmpeg, plan, timeline, dir, opts),
+    mixSound(plan, timeline, dir),
     sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
     contactSheet(plan.scenes, plan.width, plan.height, sheet),
   ]);
@@ -67,8 +68,9 @@ export async function composeVideo(
       ...["-i", joined, "-i", sound.mix, "-map", "0:v", "-map", "1:a", "-c:v", "copy"],
       // The mix is mono (one narrator, a mono bed): a mono AAC track carries all of it, and at 96 kb/s
       // (as good as 192 kb/s stereo) it encodes in a third of the time of the stereo track at 160.
-      ...["-af", `volume=${sound.gain.toFixed(2)}dB,alimiter=limit=0.89:level=disabled`, "-ac", "1", "-c:a", "aac", "-b:a", "96k"],
-      ...["-t", timeline.seconds.toFixed(3), "-movflags", "+faststart", video],
+      // Formats are stated, not negotiated, so that every ffmpeg from 4.1 to 7 builds the same graph.
+      ...["-af", "aresample=48000,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=mono", "-c:a", "aac", "-b:a", "96k"],
+      ...["-t", timeline.seconds.toFixed(3), "-movflags", "+faststart", "-fflags", "+bitexact", "-flags:a", "+bitexact", video],
     ],
     opts,
   );
@@ -97,6 +99,8 @@ interface Crossfade {
 interface Timeline {
   /** The files joined in order; a crossfade's place holds its output path until it is made or found. */
   segments: string[];
+  /** Frames in each segment, to state each one's duration to the concat demuxer. */
+  segmentFrames: number[];
   crossfades: Crossfade[];
   /** Each scene's first frame. */
   starts: number[];
@@ -105,12 +109,14 @@ interface Timeline {
 
 function layOut(plan: ComposePlan, dir: string): Timeline {
   const segments: string[] = [];
+  const segmentFrames: number[] = [];
   const starts: number[] = [];
   const crossfades: Crossfade[] = [];
   let frame = 0;
   let previousTail: string | undefined;
   if (plan.title) {
     segments.push(plan.title.body);
+    segmentFrames.push(plan.title.frames);
     frame += plan.title.frames;
     previousTail = plan.title.tail;
   }
@@ -121,15 +127,18 @@ function layOut(plan: ComposePlan, dir: string): Timeline {
         const out = join(dir, `fade-${i}.mp4`);
         crossfades.push({ from: previousTail, to: scene.head, out, index: segments.length });
         segments.push(out);
+        segmentFrames.push(plan.transition);
       } else {
         segments.push(scene.head);
+        segmentFrames.push(plan.transition);
       }
     }
     segments.push(scene.body);
+    segmentFrames.push(scene.head ? scene.frames - plan.transition : scene.frames);
     frame += scene.frames;
     previousTail = scene.tail;
   }
-  return { segments, crossfades, starts, seconds: frame / FPS };
+  return { segments, segmentFrames, crossfades, starts, seconds: frame / FPS };
 }
 
 /** The picture track: crossfades encoded (or found in the memo), then every segment joined by stream copy. */
@@ -167,56 +176,49 @@ async function joinPictures(ffmpeg: string, plan: ComposePlan, timeline: Timelin
     segments[c.index] = await memo.put(key, c.out);
   });
   const list = join(dir, "segments.txt");
-  await writeFile(list, segments.map((s) => `file '${s.replace(/'/g, "'\\''")}'`).join("\n") + "\n");
+  // Each segment's duration is stated: newer ffmpegs otherwise take it from the container and leave gaps between segments.
+  const entries = segments.map((s, i) => `file '${s.replace(/'/g, "'\\''")}'\nduration ${(timeline.segmentFrames[i]! / FPS).toFixed(6)}`);
+  await writeFile(list, entries.join("\n") + "\n");
   const joined = join(dir, "joined.mp4");
   await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", joined], opts);
   return joined;
 }
 
 /**
- * The sound track before its final gain: narration placed at each scene's start,
- * music ducked under it, mixed and measured in one pass (EBU R128). The gain that
- * brings it to the target is applied when the track is encoded. loudnorm would do
- * both at once, but it resamples to 192 kHz and takes several times longer.
+ * The sound track: narration placed at each scene's start, the music looped
+ * under it with a fade at each end and ducked while the narration speaks,
+ * then brought to the loudness target (EBU R128, measured here) with a
+ * limiter against clipping. All in JS; ffmpeg only encodes the result.
  */
-async function mixSound(ffmpeg: string, plan: ComposePlan, timeline: Timeline, dir: string, opts: { signal?: AbortSignal }): Promise<{ mix: string; gain: number; cues: Cue[] }> {
+async function mixSound(plan: ComposePlan, timeline: Timeline, dir: string): Promise<{ mix: string; cues: Cue[] }> {
   const rate = MUSIC_RATE;
   const totalSeconds = timeline.seconds;
   const total = Math.round(totalSeconds * rate);
-  const narration = new Float32Array(total);
+  const mix = new Float32Array(total);
   const cues: Cue[] = [];
   for (const [i, scene] of plan.scenes.entries()) {
     const pcm = resample(decodeWav(await readFile(scene.narration)), rate);
     const at = Math.round((timeline.starts[i]! / FPS + NARRATION_LEAD_IN) * rate);
-    narration.set(pcm.samples.subarray(0, Math.max(0, total - at)), at);
+    mix.set(pcm.samples.subarray(0, Math.max(0, total - at)), at);
     cues.push({ start: at / rate, end: Math.min(totalSeconds, (at + pcm.samples.length) / rate), text: scene.narrationText });
   }
-  const narrationFile = join(dir, "narration.wav");
-  await writeFile(narrationFile, encodeWav({ sampleRate: rate, samples: narration }));
-
-  const inputs = ["-i", narrationFile];
-  let graph: string;
   if (plan.music) {
     const loop = resample(decodeWav(await readFile(plan.music)), rate).samples;
-    const music = new Float32Array(total);
+    const bed = new Float32Array(total);
     const fadeIn = rate * 0.5;
     const fadeOut = rate * 1.5;
     for (let i = 0; i < total; i++) {
       const env = Math.min(1, i / fadeIn, (total - i) / fadeOut);
-      music[i] = 0.3 * env * (loop.length ? loop[i % loop.length]! : 0);
+      bed[i] = 0.3 * env * (loop.length ? loop[i % loop.length]! : 0);
     }
-    const musicFile = join(dir, "music.wav");
-    await writeFile(musicFile, encodeWav({ sampleRate: rate, samples: music }));
-    inputs.push("-i", musicFile);
-    graph = "[0:a]asplit=2[voice][key];[1:a][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[bed];[bed][voice]amerge=inputs=2,pan=mono|c0=c0+c1";
-  } else {
-    graph = "[0:a]anull";
+    duck(bed, mix, rate);
+    for (let i = 0; i < total; i++) mix[i]! += bed[i]!;
   }
-  const mix = join(dir, "mix.wav");
-  const log = await analyseWithFfmpeg(ffmpeg, [...inputs, "-filter_complex", `${graph},ebur128,aresample=48000[mix]`, "-map", "[mix]", "-c:a", "pcm_f32le", mix], opts.signal);
-  const integrated = Number(/I:\s+(-?[\d.]+) LUFS/.exec(log.slice(log.lastIndexOf("Integrated loudness:")))?.[1]);
-  const gain = Number.isFinite(integrated) && integrated > -70 ? LOUDNESS_TARGET - integrated : 0;
-  return { mix, gain, cues };
+  const loudness = integratedLoudness(mix, rate);
+  const gain = Number.isFinite(loudness) ? LOUDNESS_TARGET - loudness : 0;
+  const file = join(dir, "mix.wav");
+  await writeFile(file, encodeWav({ sampleRate: rate, samples: applyGainLimited(mix, gain, rate) }));
+  return { mix: file, cues };
 }
 
 /** Every scene's still in a grid, numbered, to review a story at a glance. */

@@ -11,21 +11,37 @@ export interface FfmpegLocation {
 }
 
 /**
- * Finds a working ffmpeg: STORYC_FFMPEG, else one on PATH, else the static
- * build shipped in @ffmpeg-installer/ffmpeg. npm may not run that package's
- * install script, so its binary can lack the run bit; it is given one here.
+ * Which ffmpeg renders. The default is the static build shipped in
+ * @ffmpeg-installer/ffmpeg: pinned by the package lock, it makes the same
+ * bytes on every machine of the platform, so a team shares its outputs.
+ * STORYC_FFMPEG chooses another: "bundled", "system" (the first ffmpeg on
+ * PATH) or a path. Without a bundled build for the platform, PATH is used.
+ * npm may not run the bundled package's install script, so its binary can
+ * lack the run bit; it is given one here.
  */
 export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env): FfmpegLocation {
   const tried: string[] = [];
-  const candidates: Array<{ path: string; source: FfmpegLocation["source"] }> = [];
-  if (env.STORYC_FFMPEG) candidates.push({ path: env.STORYC_FFMPEG, source: "STORYC_FFMPEG" });
-  for (const dir of (env.PATH ?? "").split(delimiter).filter(Boolean)) candidates.push({ path: join(dir, "ffmpeg"), source: "PATH" });
-  try {
-    const require = createRequire(import.meta.url);
-    candidates.push({ path: (require("@ffmpeg-installer/ffmpeg") as { path: string }).path, source: "bundled" });
-  } catch {
-    tried.push("@ffmpeg-installer/ffmpeg (not installed)");
-  }
+  const choice = env.STORYC_FFMPEG?.trim() ?? "";
+  const bundled = (): Array<{ path: string; source: FfmpegLocation["source"] }> => {
+    try {
+      const require = createRequire(import.meta.url);
+      return [{ path: (require("@ffmpeg-installer/ffmpeg") as { path: string }).path, source: "bundled" }];
+    } catch {
+      tried.push("the bundled ffmpeg (@ffmpeg-installer/ffmpeg has no build for this platform, or is not installed)");
+      return [];
+    }
+  };
+  const onPath = (name = "ffmpeg") =>
+    (env.PATH ?? "")
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => ({ path: join(dir, name), source: "PATH" as const }));
+  const candidates =
+    choice === "" ? [...bundled(), ...onPath()]
+    : choice === "bundled" ? bundled()
+    : choice === "system" ? onPath()
+    : choice.includes("/") || choice.includes("\\") ? [{ path: choice, source: "STORYC_FFMPEG" as const }]
+    : onPath(choice);
   for (const candidate of candidates) {
     if (candidate.source === "PATH") {
       try {
@@ -51,11 +67,13 @@ export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env): FfmpegLocati
       return { ...candidate, version };
     }
     tried.push(`${candidate.path} (${candidate.source}: ${probe.error?.message ?? `exit ${probe.status}`})`);
-    if (candidate.source === "STORYC_FFMPEG") break;
   }
+  if (choice && !["bundled", "system"].includes(choice) && tried.length === 0) tried.push(`${choice} (STORYC_FFMPEG: not found on PATH)`);
   throw new RendererUnavailableError(
     `no working ffmpeg found${tried.length ? `; tried ${tried.join(", ")}` : ""}`,
-    "install ffmpeg (apt-get install ffmpeg), set STORYC_FFMPEG to its path, or run npm install to get the bundled one",
+    choice
+      ? "set STORYC_FFMPEG to bundled, system or the path of an ffmpeg 4.4 or newer, or unset it"
+      : "run npm install to get the bundled ffmpeg, or install ffmpeg 4.4 or newer (apt-get install ffmpeg) and set STORYC_FFMPEG=system",
   );
 }
 
@@ -98,24 +116,6 @@ export function runFfmpeg(ffmpeg: string, args: string[], options: { signal?: Ab
       if (options.signal?.aborted) return reject(options.signal.reason ?? new Error("aborted"));
       if (code === 0) return resolve(stdout + stderr);
       reject(new FfmpegError(`ffmpeg failed (${signal ?? `exit ${code}`}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`));
-    });
-  });
-}
-
-/** Runs ffmpeg and returns what it printed on stderr at info level (for analysis filters such as ebur128). */
-export function analyseWithFfmpeg(ffmpeg: string, args: string[], signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, ["-hide_banner", "-nostdin", "-nostats", ...args], { stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const onAbort = () => child.kill("SIGTERM");
-    signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (error) => reject(new FfmpegError(`ffmpeg could not start: ${error.message}`)));
-    child.on("close", (code) => {
-      signal?.removeEventListener("abort", onAbort);
-      if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
-      if (code === 0) resolve(stderr);
-      else reject(new FfmpegError(`ffmpeg failed (exit ${code}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`));
     });
   });
 }

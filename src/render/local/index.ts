@@ -1,6 +1,8 @@
 import { copyFile, writeFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
-import type { GraphNode } from "../../graph/nodes.js";
+import { join } from "node:path";
+import { isLocalMedia, type MediaRef } from "../../graph/inputs.js";
+import type { NodeKind } from "../../graph/nodes.js";
+import type { AspectRatio, Transition } from "../../story/types.js";
 import { packageVersion } from "../../paths.js";
 import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js";
 import { RendererUnavailableError } from "../types.js";
@@ -11,24 +13,25 @@ import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, type Qual
 import { parseMotion } from "./motion.js";
 import { MUSIC_RATE, synthesizeMusic } from "./music.js";
 import { espeakVoice, speak } from "./speech.js";
-import { elementCard, sceneImage, titleCard } from "./stills.js";
+import { elementCard, referencePicture, sceneImage, titleCard } from "./stills.js";
+import { espeakVersion, probeFfmpeg, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
-
-type MediaInput = { file: string; sha256: string } | { url: string } | null;
 
 export const QUALITIES: readonly Quality[] = ["standard", "high"];
 
 /**
  * The embedded renderer: an animatic made offline from the story's text, with
  * stills drawn by sharp, narration by eSpeak NG (WebAssembly), generated music
- * and ffmpeg for motion and the final cut.
+ * and ffmpeg for motion and the final cut. Each node is made from its typed
+ * inputs and its dependencies' outputs alone.
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r7` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r8` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
+  private probe: FfmpegProbe | null = null;
 
   constructor(
     options: { quality?: string } = {},
@@ -39,8 +42,45 @@ export class LocalRenderer implements Renderer {
     this.options = { quality };
   }
 
+  /**
+   * The tools behind each kind of node, for their keys: the ffmpeg build for what
+   * ffmpeg encodes, the drawing stack and fonts for stills, the speech synthesizer
+   * for narration. An ffmpeg that cannot be found leaves its kinds keyed by
+   * "none"; the build then stops at prepare() with the reason.
+   */
+  async toolchain(cacheDir: string): Promise<Partial<Record<NodeKind, unknown>>> {
+    const memo = new ToolchainMemo(join(cacheDir, "toolchain.json"));
+    let ffmpeg: unknown = "none";
+    try {
+      this.ffmpeg ??= locateFfmpeg(this.env);
+      this.probe ??= memo.ffmpeg(this.ffmpeg.path);
+      if (this.probe) ffmpeg = { version: this.probe.version, build: this.probe.build };
+    } catch (error) {
+      if (!(error instanceof RendererUnavailableError)) throw error;
+    }
+    const stills = stillsToolchain(memo);
+    memo.save();
+    return {
+      element: { stills },
+      "scene-image": { stills },
+      title: { stills, ffmpeg },
+      music: { ffmpeg },
+      "scene-narration": { espeak: espeakVersion() },
+      "scene-clip": { ffmpeg },
+      video: { stills, ffmpeg },
+    };
+  }
+
   async prepare(): Promise<void> {
     this.ffmpeg ??= locateFfmpeg(this.env);
+    this.probe ??= probeFfmpeg(this.ffmpeg.path);
+    if (!this.probe) throw new RendererUnavailableError(`${this.ffmpeg.path} did not answer -version`, "check that this ffmpeg runs, or set STORYC_FFMPEG to another one");
+    if (this.probe.missing.length) {
+      throw new RendererUnavailableError(
+        `the ffmpeg at ${this.ffmpeg.path} (${this.ffmpeg.version}) lacks what storyc needs: ${this.probe.missing.join(", ")}`,
+        "use the bundled ffmpeg (unset STORYC_FFMPEG or set it to bundled), or install a full build of ffmpeg 4.4 or newer",
+      );
+    }
   }
 
   estimateCredits(): number {
@@ -55,34 +95,37 @@ export class LocalRenderer implements Renderer {
   async render(input: RenderInput): Promise<RenderResult> {
     switch (input.node.kind) {
       case "element":
-        return this.element(input);
+        return this.element(input as RenderInput<"element">);
       case "music":
-        return this.music(input);
+        return this.music(input as RenderInput<"music">);
       case "title":
-        return this.title(input);
+        return this.title(input as RenderInput<"title">);
       case "scene-image":
-        return this.sceneImage(input);
+        return this.sceneImage(input as RenderInput<"scene-image">);
       case "scene-narration":
-        return this.narration(input);
+        return this.narration(input as RenderInput<"scene-narration">);
       case "scene-clip":
-        return this.clip(input);
+        return this.clip(input as RenderInput<"scene-clip">);
       case "video":
-        return this.video(input);
+        return this.video(input as RenderInput<"video">);
     }
   }
 
-  private size(input: RenderInput) {
-    return frameSize(input.settings.aspect_ratio, this.options.quality);
+  private size(aspect: AspectRatio) {
+    return frameSize(aspect, this.options.quality);
   }
 
-  private localFile(input: RenderInput, media: unknown): string | undefined {
-    const m = media as MediaInput;
-    return m && "file" in m ? resolve(dirname(input.storyFile), m.file) : undefined;
+  /** The verified copy of a local file the inputs name. */
+  private mediaFile(input: RenderInput, media: MediaRef): string | undefined {
+    if (!isLocalMedia(media)) return undefined;
+    const path = input.media[media.sha256];
+    if (!path) throw new Error(`${media.file} was not handed to the renderer`);
+    return path;
   }
 
-  private async element(input: RenderInput): Promise<RenderResult> {
-    const i = input.node.inputs as { kind: string; name: string; description: string; image: MediaInput };
-    const imageFile = this.localFile(input, i.image);
+  private async element(input: RenderInput<"element">): Promise<RenderResult> {
+    const i = input.node.inputs;
+    const imageFile = this.mediaFile(input, i.image);
     const png = await elementCard({
       kind: i.kind,
       name: i.name,
@@ -90,68 +133,73 @@ export class LocalRenderer implements Renderer {
       ...(imageFile ? { imageFile } : {}),
       ...(i.image && "url" in i.image ? { remoteUrl: i.image.url } : {}),
     });
-    return this.file(input, "element.png", png);
+    const result = await this.file(input, "element.png", png);
+    // The picture itself, for the scenes that stand in this environment or show this character.
+    if (imageFile) result.files.push({ name: "reference.png", path: await this.writeTo(input, "reference.png", await referencePicture(imageFile)) });
+    return result;
   }
 
-  private async music(input: RenderInput): Promise<RenderResult> {
-    const i = input.node.inputs as { description: string; source: MediaInput };
+  private async music(input: RenderInput<"music">): Promise<RenderResult> {
+    const i = input.node.inputs;
     const out = join(input.workDir, "music.wav");
-    const file = this.localFile(input, i.source);
+    const file = this.mediaFile(input, i.source);
     if (file) {
-      await runFfmpeg(this.ffmpegPath(), ["-i", file, "-vn", "-ac", "1", "-ar", String(MUSIC_RATE), "-t", "600", "-c:a", "pcm_s16le", out], { signal: input.signal });
+      await runFfmpeg(
+        this.ffmpegPath(),
+        ["-i", file, "-vn", "-af", `aformat=sample_fmts=s16:channel_layouts=mono,aresample=${MUSIC_RATE}`, "-t", "600", "-c:a", "pcm_s16le", "-bitexact", out],
+        { signal: input.signal },
+      );
       return { files: [{ name: "music.wav", path: out }], meta: { source: "file" } };
     }
     await writeFile(out, encodeWav(synthesizeMusic(i.description)));
     return { files: [{ name: "music.wav", path: out }], meta: { source: i.source && "url" in i.source ? "generated (remote music is not fetched offline)" : "generated" } };
   }
 
-  private transition(input: RenderInput): number {
-    return input.settings.transitions === "crossfade" ? TRANSITION_FRAMES : 0;
+  private transition(transitions: Transition): number {
+    return transitions === "crossfade" ? TRANSITION_FRAMES : 0;
   }
 
-  private async title(input: RenderInput): Promise<RenderResult> {
-    const i = input.node.inputs as { title: string; description: string };
-    const { width, height } = this.size(input);
+  private async title(input: RenderInput<"title">): Promise<RenderResult> {
+    const i = input.node.inputs;
+    const { width, height } = this.size(i.aspect_ratio);
     const still = join(input.workDir, "title.png");
     await writeFile(still, await titleCard({ width, height, title: i.title, description: i.description }));
-    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(input), head: false }, input.workDir, { signal: input.signal });
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false }, input.workDir, { signal: input.signal });
     return {
       files: [{ name: "title.png", path: still }, { name: "title-body.mp4", path: clip.body }, ...(clip.tail ? [{ name: "title-tail.mp4", path: clip.tail }] : [])],
       meta: { frames: TITLE_FRAMES },
     };
   }
 
-  private async sceneImage(input: RenderInput): Promise<RenderResult> {
-    const i = input.node.inputs as { description: string; image: MediaInput };
-    const { width, height } = this.size(input);
+  private async sceneImage(input: RenderInput<"scene-image">): Promise<RenderResult> {
+    const i = input.node.inputs;
+    const { width, height } = this.size(i.settings.aspect_ratio);
     const elements = (input.deps.elements as DepOutput[] | undefined) ?? [];
-    const insets = elements.filter((e) => !e.id.startsWith("element/environments/")).map((e) => e.files["element.png"]!);
-    const environments = elements
-      .filter((e) => e.id.startsWith("element/environments/"))
-      .map((e) => input.story.environments?.find((env) => `element/environments/${env.name}` === e.id)?.description ?? "");
-    const imageFile = this.localFile(input, i.image);
+    const isEnvironment = (e: DepOutput) => e.id.startsWith("element/environments/");
+    const insets = elements.filter((e) => !isEnvironment(e)).map((e) => e.files["element.png"]!);
+    // The scene's own picture first, else the picture of the first environment it names that has one.
+    const imageFile = this.mediaFile(input, i.image) ?? elements.filter(isEnvironment).find((e) => e.files["reference.png"])?.files["reference.png"];
     const png = await sceneImage({
       width,
       height,
-      label: sceneLabel(input.node),
       description: i.description,
-      groundText: environments.join(" ") || i.description,
+      groundText: i.ground.join(" ") || i.description,
       insets,
       ...(imageFile ? { imageFile } : {}),
     });
     return this.file(input, "scene.png", png);
   }
 
-  private async narration(input: RenderInput): Promise<RenderResult> {
-    const i = input.node.inputs as { text: string; voice: string; language: string };
+  private async narration(input: RenderInput<"scene-narration">): Promise<RenderResult> {
+    const i = input.node.inputs;
     const pcm = await speak(i.text, espeakVoice(i.voice, i.language), input.signal);
     const result = await this.file(input, "narration.wav", encodeWav(pcm));
     return { ...result, meta: { duration: Number(durationOf(pcm).toFixed(3)) } };
   }
 
-  private async clip(input: RenderInput): Promise<RenderResult> {
-    const i = input.node.inputs as { motion_description: string; duration: number };
-    const { width, height } = this.size(input);
+  private async clip(input: RenderInput<"scene-clip">): Promise<RenderResult> {
+    const i = input.node.inputs;
+    const { width, height } = this.size(i.settings.aspect_ratio);
     const image = input.deps.image as DepOutput;
     const narration = input.deps.narration as DepOutput;
     const frames = sceneFrames(i.duration, Number(narration.meta.duration ?? 0));
@@ -159,7 +207,7 @@ export class LocalRenderer implements Renderer {
     await copyFile(image.files["scene.png"]!, still);
     const clip = await encodeClip(
       this.ffmpegPath(),
-      { still, width, height, motion: parseMotion(i.motion_description), frames, transition: this.transition(input) },
+      { still, width, height, motion: parseMotion(i.motion_description), frames, transition: this.transition(i.settings.transitions) },
       input.workDir,
       { signal: input.signal, onProgress: (f) => input.progress(f) },
     );
@@ -169,30 +217,30 @@ export class LocalRenderer implements Renderer {
     return { files, meta: { frames, seconds: frames / FPS } };
   }
 
-  private async video(input: RenderInput): Promise<RenderResult> {
-    const { width, height } = this.size(input);
+  private async video(input: RenderInput<"video">): Promise<RenderResult> {
+    const i = input.node.inputs;
+    const { width, height } = this.size(i.settings.aspect_ratio);
     const clips = input.deps.clips as DepOutput[];
     const narrations = input.deps.narrations as DepOutput[];
     const title = input.deps.title as DepOutput | undefined;
     const music = input.deps.music as DepOutput | undefined;
-    const scenes = input.story.scenes ?? [];
     const files = await composeVideo(
       this.ffmpegPath(),
       {
         width,
         height,
-        transition: this.transition(input),
+        transition: this.transition(i.settings.transitions),
         ...(title
           ? { title: { frames: Number(title.meta.frames), body: title.files["title-body.mp4"]!, still: title.files["title.png"]!, ...(title.files["title-tail.mp4"] ? { tail: title.files["title-tail.mp4"] } : {}) } }
           : {}),
         ...(music ? { music: music.files["music.wav"]! } : {}),
         scenes: clips.map((c, n) => ({
-          label: scenes[n]?.id ?? scenes[n]?.title ?? `scene ${n + 1}`,
+          label: i.scenes[n]?.label ?? `scene ${n + 1}`,
           frames: Number(c.meta.frames),
           body: c.files["clip-body.mp4"]!,
           still: c.files["still.png"]!,
           narration: narrations[n]!.files["narration.wav"]!,
-          narrationText: scenes[n]?.narrator ?? "",
+          narrationText: i.scenes[n]?.narration ?? "",
           ...(c.files["clip-head.mp4"] ? { head: c.files["clip-head.mp4"] } : {}),
           ...(c.files["clip-tail.mp4"] ? { tail: c.files["clip-tail.mp4"] } : {}),
         })),
@@ -205,15 +253,13 @@ export class LocalRenderer implements Renderer {
     return { files };
   }
 
-  private async file(input: RenderInput, name: string, bytes: Buffer): Promise<RenderResult> {
+  private async writeTo(input: RenderInput, name: string, bytes: Buffer): Promise<string> {
     const path = join(input.workDir, name);
     await writeFile(path, bytes);
-    return { files: [{ name, path }] };
+    return path;
   }
-}
 
-function sceneLabel(node: GraphNode): string {
-  const n = (node.scene ?? 0) + 1;
-  const id = node.id.split("/")[1];
-  return id && id !== String(n) ? `Scene ${n} · ${id}` : `Scene ${n}`;
+  private async file(input: RenderInput, name: string, bytes: Buffer): Promise<RenderResult & { files: Array<{ name: string; path: string }> }> {
+    return { files: [{ name, path: await this.writeTo(input, name, bytes) }] };
+  }
 }

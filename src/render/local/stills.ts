@@ -73,6 +73,14 @@ export async function coverImage(file: string, width: number, height: number): P
   return sharp(file).resize(width, height, { fit: "cover", position: "attention" }).removeAlpha().png().toBuffer();
 }
 
+/**
+ * A reference picture as the scenes use it: turned upright by its EXIF
+ * orientation, at most 1920 pixels on its long side, without metadata.
+ */
+export async function referencePicture(file: string): Promise<Buffer> {
+  return sharp(file).rotate().resize(1920, 1920, { fit: "inside", withoutEnlargement: true }).removeAlpha().png().toBuffer();
+}
+
 const KIND_LABEL: Record<string, string> = { characters: "CHARACTER", environments: "ENVIRONMENT", objects: "OBJECT" };
 
 /** A square card for a character, environment or object, drawn from its description. */
@@ -103,7 +111,6 @@ export async function elementCard(element: { kind: string; name: string; descrip
 export interface SceneStill {
   width: number;
   height: number;
-  label: string;
   description: string;
   /** Palette source: the environments the scene shows, else the scene itself. */
   groundText: string;
@@ -128,10 +135,9 @@ export async function sceneImage(scene: SceneStill): Promise<Buffer> {
   const chip = lighting
     ? `<rect x="${safeX}" y="${safeY}" rx="${16 * scale}" width="${(lighting.length * 11 + 120) * scale}" height="${36 * scale}" fill="#000000" opacity="0.4"/>${textLines([`lighting: ${lighting}`], safeX + 16 * scale, safeY + 25 * scale, 19 * scale, "#ffffff")}`
     : "";
-  const label = `${textLines([scene.label], w - safeX, safeY + 26 * scale, 20 * scale, "#ffffff", { anchor: "end", weight: "bold" })}`;
   const boxTop = h - safeY - boxH;
   const caption = `<rect x="${safeX}" y="${boxTop}" rx="${10 * scale}" width="${w - 2 * safeX}" height="${boxH}" fill="#000000" opacity="0.5"/>${textLines(descLines, safeX + 20 * scale, boxTop + 33 * scale, 21 * scale, "#ffffff")}`;
-  const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${chip}${label}${caption}</svg>`);
+  const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${chip}${caption}</svg>`);
 
   let base: Buffer;
   if (scene.imageFile) {

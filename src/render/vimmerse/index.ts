@@ -103,7 +103,8 @@ export class VimmerseRenderer implements Renderer {
   }
 
   async render(input: RenderInput): Promise<RenderResult> {
-    const { node } = input;
+    // The cloud stages batch scenes by their place in the storyboard, which only the build context knows.
+    const node = this.context().graph.byId.get(input.node.id)!;
     switch (node.kind) {
       case "title": {
         // The title card is part of the storyboard the other stages send; it costs nothing by itself.
@@ -149,7 +150,7 @@ export class VimmerseRenderer implements Renderer {
   }
 
   private async fetch(input: RenderInput, url: string | null | undefined, base: string, fallbackExt: string): Promise<RenderResult> {
-    if (!url) throw new VimmerseApiError("malformed", `the Story API finished without a URL for ${input.node.label}`, null, "try the build again; if it persists, report it");
+    if (!url) throw new VimmerseApiError("malformed", `the Story API finished without a URL for ${input.node.id}`, null, "try the build again; if it persists, report it");
     const ext = /^\.[a-z0-9]{2,4}$/i.test(extname(new URL(url).pathname)) ? extname(new URL(url).pathname).toLowerCase() : fallbackExt;
     const path = join(input.workDir, `${base}${ext}`);
     await download(url, path, { signal: input.signal });
@@ -298,7 +299,7 @@ export class VimmerseRenderer implements Renderer {
   }
 
   /** A clip's URL: made in this build, or recorded by an earlier one. */
-  private async clipUrl(clip: GraphNode, input: RenderInput): Promise<string> {
+  private async clipUrl(clip: GraphNode<"scene-clip">, input: RenderInput): Promise<string> {
     const stale = this.stageNodes(`videos@${Number(clip.inputs.duration)}`).includes(clip);
     if (!stale) {
       const url = this.context().remote[clip.id]?.url;
@@ -356,9 +357,9 @@ export class VimmerseRenderer implements Renderer {
   }
 }
 
-function findElementUrl(story: ApiStory, node: GraphNode): string | undefined {
-  const kind = node.inputs.kind as "characters" | "environments" | "objects";
-  const name = String(node.inputs.name).toLowerCase();
+function findElementUrl(story: ApiStory, node: GraphNode<"element">): string | undefined {
+  const kind = node.inputs.kind;
+  const name = node.inputs.name.toLowerCase();
   return story.storyboard?.[kind]?.find((e) => e.name?.toLowerCase() === name)?.image_url ?? undefined;
 }
 

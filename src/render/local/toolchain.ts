@@ -1,0 +1,157 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+
+/**
+ * What storyc asks of an ffmpeg. Anything missing is named in the message,
+ * so that a user knows which build to install instead of reading a filter
+ * graph error halfway through a render.
+ */
+export const FFMPEG_NEEDS = {
+  filters: ["scale", "zoompan", "loop", "setpts", "format", "fade", "overlay", "aformat", "aresample"],
+  encoders: ["libx264", "aac"],
+  muxers: ["mp4", "segment"],
+  demuxers: ["concat", "wav", "mov"],
+  decoders: ["png", "h264", "pcm_s16le"],
+} as const;
+
+export interface FfmpegProbe {
+  version: string;
+  /**
+   * sha256 of everything `ffmpeg -version` prints: the version, the build's
+   * configuration and the library versions. Two machines with the same
+   * package of ffmpeg agree on it; a different build does not.
+   */
+  build: string;
+  /** Capabilities storyc needs that this build lacks, as "filter zoompan", "encoder libx264". */
+  missing: string[];
+}
+
+function run(path: string, args: string[]): string | null {
+  const probe = spawnSync(path, ["-hide_banner", ...args], { encoding: "utf8", timeout: 15_000, maxBuffer: 8 * 1024 * 1024 });
+  return probe.status === 0 ? probe.stdout : null;
+}
+
+/** Names in the listing ffmpeg prints for -filters, -encoders, -muxers...: the second column of each row. */
+function listed(output: string | null): Set<string> {
+  const names = new Set<string>();
+  for (const line of (output ?? "").split("\n")) {
+    const m = /^\s*[A-Z.|]+\s+(\S+)/.exec(line);
+    // Muxer and demuxer rows may name several formats at once: "mov,mp4,m4a,3gp".
+    if (m) for (const n of m[1]!.split(",")) names.add(n);
+  }
+  return names;
+}
+
+export function probeFfmpeg(path: string): FfmpegProbe | null {
+  const versionText = run(path, ["-version"]);
+  if (versionText === null) return null;
+  const version = /ffmpeg version (\S+)/.exec(versionText)?.[1] ?? "unknown";
+  const missing: string[] = [];
+  const kinds = { filters: "filter", encoders: "encoder", muxers: "muxer", demuxers: "demuxer", decoders: "decoder" } as const;
+  for (const [flag, noun] of Object.entries(kinds) as Array<[keyof typeof FFMPEG_NEEDS, string]>) {
+    const have = listed(run(path, [`-${flag}`]));
+    for (const need of FFMPEG_NEEDS[flag]) if (!have.has(need)) missing.push(`${noun} ${need}`);
+  }
+  return { version, build: createHash("sha256").update(versionText).digest("hex"), missing };
+}
+
+/** The fonts librsvg picks for the stills' text: a new or updated font changes the pixels. */
+export function fontsFingerprint(): string {
+  const picks: string[] = [];
+  for (const pattern of ["DejaVu Sans", "DejaVu Sans:bold"]) {
+    const probe = spawnSync("fc-match", ["-f", "%{file}|%{fontversion}", pattern], { encoding: "utf8", timeout: 10_000 });
+    picks.push(probe.status === 0 ? probe.stdout.trim() : "unknown");
+  }
+  return picks.join(";");
+}
+
+export function espeakVersion(): string {
+  const require = createRequire(import.meta.url);
+  return (require("espeak-ng/package.json") as { version: string }).version;
+}
+
+/** Probes cost a few process starts; they are kept per ffmpeg binary and font configuration, and redone when either changes. */
+interface Memo {
+  ffmpeg?: Record<string, { stamp: string; probe: FfmpegProbe }>;
+  fonts?: { stamp: string; fingerprint: string };
+}
+
+const MEMO_FORMAT = 1;
+
+function stamp(paths: string[]): string {
+  return paths
+    .map((p) => {
+      try {
+        const s = statSync(p);
+        return `${p}:${s.size}:${s.mtimeMs}`;
+      } catch {
+        return `${p}:-`;
+      }
+    })
+    .join("|");
+}
+
+function fontStamp(): string {
+  return stamp(["/etc/fonts", "/etc/fonts/conf.d", "/var/cache/fontconfig", "/usr/share/fonts", join(homedir(), ".cache", "fontconfig"), join(homedir(), ".local", "share", "fonts")]);
+}
+
+export class ToolchainMemo {
+  private memo: Memo;
+  private dirty = false;
+
+  constructor(private readonly file: string | null) {
+    this.memo = {};
+    if (!file) return;
+    try {
+      const parsed = JSON.parse(readFileSync(file, "utf8")) as Memo & { format?: number };
+      if (parsed.format === MEMO_FORMAT) this.memo = parsed;
+    } catch {
+      // no memo yet, or an unreadable one: probe again
+    }
+  }
+
+  ffmpeg(path: string): FfmpegProbe | null {
+    const key = stamp([path]);
+    const known = this.memo.ffmpeg?.[path];
+    if (known && known.stamp === key) return known.probe;
+    const probe = probeFfmpeg(path);
+    if (probe) {
+      this.memo.ffmpeg = { ...this.memo.ffmpeg, [path]: { stamp: key, probe } };
+      this.dirty = true;
+    }
+    return probe;
+  }
+
+  fonts(): string {
+    const key = fontStamp();
+    if (this.memo.fonts?.stamp === key) return this.memo.fonts.fingerprint;
+    const fingerprint = fontsFingerprint();
+    this.memo.fonts = { stamp: key, fingerprint };
+    this.dirty = true;
+    return fingerprint;
+  }
+
+  save(): void {
+    if (!this.dirty || !this.file) return;
+    try {
+      mkdirSync(join(this.file, ".."), { recursive: true });
+      const temp = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temp, JSON.stringify({ format: MEMO_FORMAT, ...this.memo }, null, 2));
+      renameSync(temp, this.file);
+      this.dirty = false;
+    } catch {
+      // a read-only cache folder only costs the probes next time
+    }
+  }
+}
+
+/** The stills' drawing stack: libvips, librsvg and the fonts they find. */
+export function stillsToolchain(memo: ToolchainMemo): { vips: string; rsvg: string; pango: string; fonts: string } {
+  const v = sharp.versions as Record<string, string | undefined>;
+  return { vips: v.vips ?? "unknown", rsvg: v.rsvg ?? "unknown", pango: v.pango ?? "unknown", fonts: memo.fonts() };
+}
