@@ -141,6 +141,17 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     });
 
   program
+    .command("doctor")
+    .description("check what storyc needs on this machine: Node, ffmpeg and its features, fonts, cache, project config")
+    .argument("[dir]", "a folder inside the project", ".")
+    .option("--json", "print the checks as JSON")
+    .addHelpText("after", "\nExit codes: 0 all present, 1 something is missing (each with its fix).")
+    .action(async (dir: string, options) => {
+      const { doctorCommand } = await import("./doctor.js");
+      setExit(await doctorCommand(dir, options, io));
+    });
+
+  program
     .command("schema")
     .description("print the story JSON Schema (for editors and other tools)")
     .action(async () => {

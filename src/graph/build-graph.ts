@@ -4,7 +4,7 @@ import { ElementIndex, referencedElements, type ElementRef } from "../story/refe
 import { ELEMENT_KINDS, resolveSettings, type Story } from "../story/types.js";
 import { hashJson, sha256File } from "./hash.js";
 import type { MediaRef, NodeInputs } from "./inputs.js";
-import type { BuildGraph, GraphNode, NodeKind, RendererIdentity } from "./nodes.js";
+import type { BuildGraph, GraphNode, NodeKind, RendererIdentity, ToolchainOf } from "./nodes.js";
 
 /** A file the story names that cannot be used (it moved or vanished since the story was validated). */
 export class MediaError extends Error {
@@ -29,7 +29,7 @@ export interface GraphOptions {
    * fonts): part of that kind's keys only, so a teammate with another ffmpeg
    * still shares the stills and the narration.
    */
-  toolchain?: Partial<Record<NodeKind, unknown>>;
+  toolchain?: ToolchainOf;
 }
 
 export function elementNodeId(ref: Pick<ElementRef, "kind" | "name">): string {
@@ -72,7 +72,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
   const add = <K extends NodeKind>(id: string, kind: K, label: string, inputs: NodeInputs[K], deps: Record<string, string | string[]>, scene?: number): GraphNode => {
     const inputDigests: Record<string, string> = {};
     for (const [name, value] of Object.entries(inputs)) inputDigests[name] = hashJson(value ?? null);
-    const toolchain = options.toolchain?.[kind];
+    const toolchain = options.toolchain?.(kind, inputs);
     if (toolchain !== undefined) inputDigests.toolchain = hashJson(toolchain);
     const depKeys = Object.fromEntries(
       Object.entries(deps).map(([role, d]) => [role, Array.isArray(d) ? d.map((x) => byId.get(x)!.key) : byId.get(d)!.key]),

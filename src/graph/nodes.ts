@@ -47,6 +47,9 @@ export interface BuildGraph {
   renderer: RendererIdentity;
 }
 
+/** What identifies the tools that make a node from these inputs, for its key (undefined: nothing beyond the renderer's version). */
+export type ToolchainOf = <K extends NodeKind>(kind: K, inputs: NodeInputs[K]) => unknown;
+
 export function depIds(node: GraphNode): string[] {
   return Object.values(node.deps).flatMap((d) => (Array.isArray(d) ? d : [d]));
 }

@@ -1,6 +1,6 @@
 import type { Plan } from "../build/plan.js";
 import type { NodeInputs } from "../graph/inputs.js";
-import type { BuildGraph, GraphNode, NodeKind, RendererIdentity } from "../graph/nodes.js";
+import type { BuildGraph, GraphNode, NodeKind, RendererIdentity, ToolchainOf } from "../graph/nodes.js";
 import type { RemoteRecord } from "../lock/lockfile.js";
 import type { ResolvedSettings, Story } from "../story/types.js";
 
@@ -82,10 +82,10 @@ export interface Renderer {
   /** Options that change outputs (quality...), part of every key. */
   options: Record<string, unknown>;
   /**
-   * What identifies the tools that make each node kind (an ffmpeg build, the fonts),
-   * for the keys of that kind. Asked once per build or plan, before the graph is made.
+   * What identifies the tools that make each node (an ffmpeg build, the fonts), for
+   * its key. Asked once per build or plan, before the graph is made.
    */
-  toolchain?(cacheDir: string): Promise<Partial<Record<NodeKind, unknown>>>;
+  toolchain?(cacheDir: string): Promise<ToolchainOf>;
   /** Whether rendering costs money; plans then show the estimated credits. */
   paid: boolean;
   /** Checks that the renderer can run here (tools present, key set) before anything starts. */

@@ -1,7 +1,7 @@
 import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { isLocalMedia, type MediaRef } from "../../graph/inputs.js";
-import type { NodeKind } from "../../graph/nodes.js";
+import { isLocalMedia, type MediaRef, type NodeInputs } from "../../graph/inputs.js";
+import type { ToolchainOf } from "../../graph/nodes.js";
 import type { AspectRatio, Transition } from "../../story/types.js";
 import { packageVersion } from "../../paths.js";
 import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js";
@@ -48,7 +48,7 @@ export class LocalRenderer implements Renderer {
    * for narration. An ffmpeg that cannot be found leaves its kinds keyed by
    * "none"; the build then stops at prepare() with the reason.
    */
-  async toolchain(cacheDir: string): Promise<Partial<Record<NodeKind, unknown>>> {
+  async toolchain(cacheDir: string): Promise<ToolchainOf> {
     const memo = new ToolchainMemo(join(cacheDir, "toolchain.json"));
     let ffmpeg: unknown = "none";
     try {
@@ -60,14 +60,23 @@ export class LocalRenderer implements Renderer {
     }
     const stills = stillsToolchain(memo);
     memo.save();
-    return {
-      element: { stills },
-      "scene-image": { stills },
-      title: { stills, ffmpeg },
-      music: { ffmpeg },
-      "scene-narration": { espeak: espeakVersion() },
-      "scene-clip": { ffmpeg },
-      video: { stills, ffmpeg },
+    const speech = { espeak: espeakVersion() };
+    return (kind, inputs) => {
+      switch (kind) {
+        case "element":
+        case "scene-image":
+          return { stills };
+        case "title":
+        case "video":
+          return { stills, ffmpeg };
+        case "scene-clip":
+          return { ffmpeg };
+        case "scene-narration":
+          return speech;
+        case "music":
+          // Music is synthesised in JS; only a music file goes through ffmpeg's decoders.
+          return isLocalMedia((inputs as NodeInputs["music"]).source) ? { ffmpeg } : undefined;
+      }
     };
   }
 
