@@ -1,0 +1,75 @@
+import { createHash } from "node:crypto";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseDocument } from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { build } from "../../src/build/build.js";
+import { LocalRenderer } from "../../src/render/local/index.js";
+import { copyExample } from "../helpers/story-dir.js";
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+interface Built {
+  dir: string;
+  story: string;
+  /** Each node's outputs, as name=sha256, from the lockfile. */
+  nodes: Record<string, string[]>;
+  video: string;
+  rendered: string[];
+}
+
+async function buildIn(dir: string, story: string, name: string): Promise<Built> {
+  const result = await build(story, { renderer: new LocalRenderer(), jobs: 2 });
+  if (!result.ok) throw new Error(`build failed: ${JSON.stringify(result.failure).slice(0, 800)}`);
+  const lock = JSON.parse(await readFile(join(dir, `${name}.lock`), "utf8")) as { nodes: Record<string, { outputs: Array<{ name: string; sha256: string }> }> };
+  const nodes = Object.fromEntries(Object.entries(lock.nodes).map(([id, e]) => [id, e.outputs.map((o) => `${o.name}=${o.sha256}`)]));
+  const video = createHash("sha256").update(await readFile(join(dir, "out", name, `${name}.mp4`))).digest("hex");
+  return { dir, story, nodes, video, rendered: result.summary.rendered };
+}
+
+async function fresh(example: string, file: string): Promise<Built> {
+  const { dir, story } = await copyExample(example, file);
+  dirs.push(dir);
+  return buildIn(dir, story, file.replace(/\.yaml$/, ""));
+}
+
+describe("the same key gives the same bytes", () => {
+  it.each([
+    ["bunny", "bunny.yaml"],
+    ["suited-man", "suited-man.yaml"],
+    ["promo-vertical", "promo.yaml"],
+    ["lighthouse", "lighthouse.yaml"],
+  ])("%s built in two fresh folders: every node's hash and the MP4 are identical", async (example, file) => {
+    const [a, b] = [await fresh(example, file), await fresh(example, file)];
+    expect(Object.keys(a.nodes).length).toBeGreaterThan(5);
+    expect(b.nodes).toEqual(a.nodes);
+    expect(b.video).toBe(a.video);
+  });
+
+  it("reordering two scenes and inserting one, built incrementally, gives the video of a clean build", async () => {
+    const edit = async (story: string) => {
+      const doc = parseDocument(await readFile(story, "utf8"));
+      const scenes = doc.get("scenes") as { items: unknown[] };
+      const [first, second] = scenes.items as [unknown, unknown];
+      scenes.items[0] = second;
+      scenes.items[1] = first;
+      scenes.items.splice(2, 0, doc.createNode({ id: "pause", description: "**Bunny** sits still under the trees, listening.", narrator: "For a moment, Bunny listens.", motion_description: "camera motion: static" }));
+      await writeFile(story, doc.toString());
+    };
+    const incremental = await fresh("bunny", "bunny.yaml");
+    await edit(incremental.story);
+    const after = await buildIn(incremental.dir, incremental.story, "bunny");
+    // Only the new scene and the video are made again: the moved scenes keep their outputs.
+    expect(after.rendered.sort()).toEqual(["scene/pause/clip", "scene/pause/image", "scene/pause/narration", "video"]);
+
+    const { dir, story } = await copyExample("bunny", "bunny.yaml");
+    dirs.push(dir);
+    await edit(story);
+    const clean = await buildIn(dir, story, "bunny");
+    expect(after.nodes).toEqual(clean.nodes);
+    expect(after.video).toBe(clean.video);
+  });
+});
