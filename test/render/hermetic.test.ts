@@ -131,5 +131,5 @@ describe("a renderer sees only its node's inputs", () => {
       const recorded = Object.fromEntries(lock.nodes[node.id]!.outputs.map((o) => [o.name, o.sha256]));
       expect(made, `${node.id} made other bytes from the same inputs`).toEqual(recorded);
     }
-  });
+  }, 300_000);
 });

@@ -160,5 +160,5 @@ describe("every combination of settings renders a valid video (pairwise)", () =>
       const id = c.picture === "character" ? "element/characters/Bunny" : "element/objects/Kite";
       await showsReference(blob(id, "element.png"), { top: 100, height: 200 });
     }
-  });
+  }, 180_000);
 });

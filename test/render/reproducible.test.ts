@@ -8,6 +8,8 @@ import { LocalRenderer } from "../../src/render/local/index.js";
 import { copyExample } from "../helpers/story-dir.js";
 
 const dirs: string[] = [];
+/** Each test builds a story two or three times from a cold cache. */
+const BUILDS_TIMEOUT = 300_000;
 afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
@@ -47,7 +49,7 @@ describe("the same key gives the same bytes", () => {
     expect(Object.keys(a.nodes).length).toBeGreaterThan(5);
     expect(b.nodes).toEqual(a.nodes);
     expect(b.video).toBe(a.video);
-  });
+  }, BUILDS_TIMEOUT);
 
   it("reordering two scenes and inserting one, built incrementally, gives the video of a clean build", async () => {
     const edit = async (story: string) => {
@@ -71,5 +73,5 @@ describe("the same key gives the same bytes", () => {
     const clean = await buildIn(dir, story, "bunny");
     expect(after.nodes).toEqual(clean.nodes);
     expect(after.video).toBe(clean.video);
-  });
+  }, BUILDS_TIMEOUT);
 });
