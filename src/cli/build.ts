@@ -2,20 +2,15 @@ import { relative, resolve } from "node:path";
 import { build } from "../build/build.js";
 import type { BuildEvent } from "../build/events.js";
 import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
+import type { TableOptions } from "../project/options.js";
 import { reportFailure } from "./failure.js";
 import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
-export interface BuildCommandOptions {
-  renderer?: string;
-  jobs?: number;
-  force?: string[];
+export interface BuildCommandOptions extends TableOptions<"renderer" | "jobs" | "quality" | "force" | "lockTimeout" | "webhookPort"> {
   json?: boolean;
-  lockTimeout?: number;
   keepGoing?: boolean;
   out?: string;
-  quality?: string;
-  webhookPort?: number;
 }
 
 export async function buildCommand(story: string, options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { relative, resolve } from "node:path";
 import { applyConfig, configPath, loadProjectConfig } from "../project/config.js";
+import type { TableOptions } from "../project/options.js";
 import { storyPaths } from "../project/paths.js";
 import { formatDiagnostic } from "../report/diagnostics.js";
 import { formatSummary, seconds } from "../report/build-reporters.js";
@@ -10,12 +11,8 @@ import { PreviewServer } from "../watch/preview-server.js";
 import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
-export interface WatchCommandOptions {
-  renderer?: string;
-  port?: number;
+export interface WatchCommandOptions extends TableOptions<"renderer" | "port" | "jobs" | "quality"> {
   open?: boolean;
-  jobs?: number;
-  quality?: string;
 }
 
 /** Watches a story, rebuilds it on every save, and serves a live preview until Ctrl-C. */

@@ -48,6 +48,8 @@ export interface HeldLock {
  * over, and none can remove a lock that a live process has just taken.
  */
 export async function acquireWriterLock(file: string, options: AcquireOptions): Promise<HeldLock> {
+  // NaN would make the deadline unreachable: a wait that never ends.
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) throw new RangeError(`lock timeout must be a finite number of ms, 0 or more, not ${options.timeoutMs}`);
   await mkdir(dirname(file), { recursive: true });
   const me: LockOwner = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
   const deadline = Date.now() + options.timeoutMs;

@@ -51,7 +51,7 @@ describe("storyc.config.yaml", () => {
     const { dir } = await copyExample("suited-man", "suited-man.yaml");
     const r = await runBin(["plan", "suited-man.yaml", "--quality", "ultra"], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("Allowed choices are standard, high");
+    expect(r.stderr).toContain("expected one of: standard, high");
   });
 
   it("a config of comments only changes nothing", async () => {
