@@ -4,6 +4,7 @@ import type { BuildGraph } from "../graph/nodes.js";
 import { Cache } from "../lock/cache.js";
 import { emptyLockfile, LockfileError, readLockfile, writeLockfile, type Lockfile } from "../lock/lockfile.js";
 import { acquireWriterLock, LockTimeoutError, type HeldLock, type LockOwner } from "../lock/writer-lock.js";
+import { makeDir, PathError } from "../project/os-errors.js";
 import { storyPaths, type StoryPaths } from "../project/paths.js";
 import { loadRenderer } from "../render/registry.js";
 import { RendererUnavailableError, type Renderer } from "../render/types.js";
@@ -46,6 +47,7 @@ export type Failure =
   | { reason: "lockfile"; file: string; message: string; hint: string; line: number; column: number }
   | { reason: "locked"; owner: LockOwner | null; message: string }
   | { reason: "renderer-unavailable"; message: string; hint: string }
+  | { reason: "path"; path: string; message: string; hint: string }
   | { reason: "nodes-failed"; summary: BuildSummary }
   | { reason: "cancelled"; summary: BuildSummary };
 
@@ -126,6 +128,13 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     return { ok: false, failure: { reason: "no-scenes", message: "the story has no scenes yet: there is nothing to render" } };
   }
   const signal = options.signal ?? new AbortController().signal;
+  // An output folder that cannot exist is found before the lock is taken and anything is rendered.
+  try {
+    await makeDir(paths.outDir);
+  } catch (error) {
+    if (error instanceof PathError) return { ok: false, failure: { reason: "path", path: error.path, message: `cannot write the video to ${error.message}`, hint: error.hint } };
+    throw error;
+  }
 
   let held: HeldLock;
   try {

@@ -25,6 +25,7 @@ export function reportFailure(failure: Failure, io: CliIO): number {
     case "locked":
       write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: wait for it to finish, or pass --lock-timeout SECONDS to wait for it\n`);
       return ExitCode.failure;
+    case "path":
     case "renderer-unavailable":
       write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: ${failure.hint}\n`);
       return ExitCode.failure;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { packageVersion } from "../paths.js";
 import { CliError, ExitCode, errPalette, processIO, type CliIO } from "./io.js";
+import { describeOsError } from "../project/os-errors.js";
 import { addTableOptions } from "./table-options.js";
 
 /**
@@ -138,6 +139,12 @@ export async function run(argv: readonly string[], io: CliIO = processIO()): Pro
     if (error instanceof CliError) {
       io.stderr.write(`${p.red("error")}: ${error.message}\n${error.hint ? `  ${p.cyan("hint")}: ${error.hint}\n` : ""}`);
       return error.exitCode;
+    }
+    // An OS condition on a path (permission, a file in the way, a read-only disk) is the user's to fix: say which path and how.
+    const os = describeOsError(error);
+    if (os) {
+      io.stderr.write(`${p.red("error")}: ${os.message}\n  ${p.cyan("hint")}: ${os.hint}\n`);
+      return ExitCode.failure;
     }
     const detail = error instanceof Error ? error.message : String(error);
     io.stderr.write(`${p.red("error")}: storyc failed unexpectedly: ${detail}\n`);

@@ -1,5 +1,6 @@
 import { relative, resolve } from "node:path";
 import { draftStory, writeDraft } from "../project/draft.js";
+import { PathError } from "../project/os-errors.js";
 import { validateFile } from "../story/validate.js";
 import type { AspectRatio } from "../story/types.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
@@ -37,7 +38,7 @@ export async function newCommand(options: NewCommandOptions, io: CliIO): Promise
   try {
     await writeDraft(file, draft, { overwrite: Boolean(options.force) });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new CliError(`${relative(io.cwd, file)} already exists`, ExitCode.failure, "choose another file with -o, or pass --force to replace it");
+    if (!(error instanceof PathError) && (error as NodeJS.ErrnoException).code === "EEXIST") throw new CliError(`${relative(io.cwd, file)} already exists`, ExitCode.failure, "choose another file with -o, or pass --force to replace it");
     throw error;
   }
   const check = await validateFile(file);

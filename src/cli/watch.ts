@@ -9,7 +9,7 @@ import { formatSummary, seconds } from "../report/build-reporters.js";
 import { PreviewState } from "../watch/preview-model.js";
 import { PreviewServer } from "../watch/preview-server.js";
 import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
-import { ExitCode, outPalette, type CliIO } from "./io.js";
+import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 
 export interface WatchCommandOptions extends TableOptions<"renderer" | "port" | "jobs" | "quality"> {
   open?: boolean;
@@ -56,7 +56,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
     }
   };
 
-  const url = await server.listen(options.port ?? 0);
+  const url = await listenOn(server, options.port ?? 0);
   write(`Preview: ${url}\n`);
   if (options.open) openBrowser(url);
   const watcher = new StoryWatcher(file, {
@@ -99,6 +99,17 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
   await queue;
   await server.close();
   return ExitCode.interrupted;
+}
+
+async function listenOn(server: PreviewServer, port: number): Promise<string> {
+  try {
+    return await server.listen(port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new CliError(`port ${port} on 127.0.0.1 is in use by another program`, ExitCode.failure, "choose another with --port N, or leave --port out to take any free port");
+    if (code === "EACCES") throw new CliError(`port ${port} on 127.0.0.1 needs privileges storyc does not have`, ExitCode.failure, "choose a port above 1023 with --port N, or leave --port out");
+    throw error;
+  }
 }
 
 function openBrowser(url: string): void {

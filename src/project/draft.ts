@@ -1,4 +1,5 @@
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
+import { makeDir } from "./os-errors.js";
 import { dirname, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { schemaPath } from "../paths.js";
@@ -124,6 +125,6 @@ export async function writeDraft(file: string, draft: Draft, options: { overwrit
       ? `# TEMPLATE DRAFT (${draft.note ?? "written offline"}): replace the descriptions and narrator lines, then run storyc validate.`
       : "# Drafted by the Vimmerse Story API from the idea below: edit freely, then run storyc validate.",
   ].join("\n");
-  await mkdir(dirname(target), { recursive: true });
+  await makeDir(dirname(target));
   await writeFile(target, `${header}\n${stringify(draft.story, { lineWidth: 100 })}`, { flag: options.overwrite ? "w" : "wx" });
 }

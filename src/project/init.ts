@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { configSchemaPath, schemaPath } from "../paths.js";
 import { CONFIG_FILE } from "./config.js";
+import { makeDir } from "./os-errors.js";
 
 export interface InitResult {
   dir: string;
@@ -21,7 +22,7 @@ const IGNORED = [".storyc/", "out/"];
  */
 export async function initStoryRepo(dir: string): Promise<InitResult> {
   const root = resolve(dir);
-  await mkdir(root, { recursive: true });
+  await makeDir(root);
   const story = join(root, "story.yaml");
   const created: string[] = [];
   const updated: string[] = [];
