@@ -14,7 +14,7 @@ import { loadValidStory } from "../story/valid-story-cache.js";
 import type { BuildEvent, BuildSummary, EventSink } from "./events.js";
 import { execute } from "./executor.js";
 import { materializeOutputs } from "./materialize.js";
-import { computePlan, forcedNodes, type Plan } from "./plan.js";
+import { computePlan, forcedNodes, unmatchedPatterns, type Plan, type UnmatchedPattern } from "./plan.js";
 
 export interface StoryOptions {
   /** A renderer by name ("local", "vimmerse", "test") or an instance. */
@@ -48,6 +48,7 @@ export type Failure =
   | { reason: "locked"; owner: LockOwner | null; message: string }
   | { reason: "renderer-unavailable"; message: string; hint: string }
   | { reason: "path"; path: string; message: string; hint: string }
+  | { reason: "force-unmatched"; patterns: UnmatchedPattern[] }
   | { reason: "nodes-failed"; summary: BuildSummary }
   | { reason: "cancelled"; summary: BuildSummary };
 
@@ -107,6 +108,8 @@ export async function plan(storyFile: string, options: StoryOptions & { force?: 
   const prepared = await prepare(storyFile, options);
   if (!prepared.ok) return prepared;
   const { graph, cache, paths, renderer, story } = prepared.value;
+  const unmatched = unmatchedPatterns(graph, options.force ?? []);
+  if (unmatched.length) return { ok: false, failure: { reason: "force-unmatched", patterns: unmatched } };
   const lock = await readLock(paths);
   if (!lock.ok) return lock;
   const result = await computePlan(graph, lock.lock, cache, {
@@ -127,6 +130,8 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
   if (graph.nodes.length === 0 || !graph.byId.has("video")) {
     return { ok: false, failure: { reason: "no-scenes", message: "the story has no scenes yet: there is nothing to render" } };
   }
+  const unmatched = unmatchedPatterns(graph, options.force ?? []);
+  if (unmatched.length) return { ok: false, failure: { reason: "force-unmatched", patterns: unmatched } };
   const signal = options.signal ?? new AbortController().signal;
   // An output folder that cannot exist is found before the lock is taken and anything is rendered.
   try {

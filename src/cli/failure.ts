@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { Failure } from "../build/build.js";
 import { formatDiagnostic, plural } from "../report/diagnostics.js";
+import { safe } from "../report/terminal-text.js";
 import { errPalette, ExitCode, type CliIO } from "./io.js";
 
 /** Prints why a plan or build could not run, and returns the exit code for it. */
@@ -32,6 +33,11 @@ export function reportFailure(failure: Failure, io: CliIO): number {
     case "no-scenes":
       write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: add scenes to the story, or draft them from its idea with \`storyc new\`\n`);
       return ExitCode.failure;
+    case "force-unmatched":
+      for (const { pattern, nearest } of failure.patterns) {
+        write(`${p.red("error")}: --force ${safe(pattern)} matches no node of this story\n  ${p.cyan("hint")}: did you mean ${nearest.map((id) => `--force '${id}'`).join(" or ")}? (storyc plan lists every node)\n`);
+      }
+      return ExitCode.usage;
     case "nodes-failed":
       return ExitCode.failure;
     case "cancelled":

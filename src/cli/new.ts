@@ -5,8 +5,6 @@ import { validateFile } from "../story/validate.js";
 import type { AspectRatio } from "../story/types.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 
-const ASPECTS = ["16:9", "4:3", "1:1", "3:4", "9:16"];
-
 export interface NewCommandOptions {
   idea: string;
   scenes?: number;
@@ -18,8 +16,11 @@ export interface NewCommandOptions {
 }
 
 export async function newCommand(options: NewCommandOptions, io: CliIO): Promise<number> {
-  if (options.aspect && !ASPECTS.includes(options.aspect)) throw new CliError(`unknown aspect ratio "${options.aspect}"`, ExitCode.usage, `use one of ${ASPECTS.join(", ")}`);
-  if (options.renderer && options.renderer !== "local" && options.renderer !== "vimmerse") throw new CliError(`storyc new drafts with "vimmerse" or "local", not "${options.renderer}"`, ExitCode.usage);
+  if (!options.idea.trim()) throw new CliError("--idea is empty: a story needs an idea to draft from", ExitCode.usage, 'say what the story is about, e.g. --idea "A fox learns to fly"');
+  // Asked for the cloud by name, a template written offline would be a surprise: say what is missing instead.
+  if (options.renderer === "vimmerse" && !io.env.VIMMERSE_API_KEY) {
+    throw new CliError("--renderer vimmerse needs VIMMERSE_API_KEY in the environment; nothing was written", ExitCode.failure, "export VIMMERSE_API_KEY=<your key>, or use --renderer local for an offline template");
+  }
   const file = resolve(io.cwd, options.output ?? "story.yaml");
   let draft;
   try {
