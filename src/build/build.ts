@@ -14,6 +14,7 @@ import { loadValidStory } from "../story/valid-story-cache.js";
 import type { BuildEvent, BuildSummary, EventSink } from "./events.js";
 import { execute } from "./executor.js";
 import { materializeOutputs } from "./materialize.js";
+import { removeOwnScratch } from "./scratch.js";
 import { computePlan, forcedNodes, unmatchedPatterns, type Plan, type UnmatchedPattern } from "./plan.js";
 
 export interface StoryOptions {
@@ -191,6 +192,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       emit,
     });
 
+    if (signal.aborted) await removeOwnScratch(paths.cacheDir);
     const ok = result.failed.length === 0 && result.cancelled.length === 0 && result.skipped.length === 0 && !signal.aborted;
     const removed: string[] = [];
     if (ok) {
