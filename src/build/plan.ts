@@ -122,7 +122,7 @@ function explainChange(node: GraphNode, entry: LockEntry, graph: BuildGraph, pre
     const list = Array.isArray(deps) ? deps : [deps];
     const changed = list.filter((id) => previous[id]?.key !== graph.byId.get(id)!.key);
     if (changed.length === 0) reasons.push(`${role} reordered, added or removed`);
-    else reasons.push(...changed.slice(0, 3).map((id) => `${id} changed`), ...(changed.length > 3 ? [`and ${changed.length - 3} more ${role}`] : []));
+    else reasons.push(...changed.slice(0, 3).map((id) => `${id} changed`), ...(changed.length > 3 ? [`and ${changed.length - 3} more ${changed.length === 4 ? role.replace(/s$/, "") : role}`] : []));
   }
   return reasons.length ? reasons : ["inputs changed"];
 }

@@ -24,6 +24,7 @@ export type DiagnosticCode =
   // reading and parsing
   | "file-unreadable"
   | "file-too-large"
+  | "not-text"
   | "yaml-syntax"
   | "duplicate-key"
   | "alias-limit"

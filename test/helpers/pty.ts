@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { stripVTControlCharacters } from "node:util";
 import { binPath } from "./cli.js";
 import { bounded } from "./render-control.js";
 
@@ -6,8 +7,8 @@ export interface PtyRun {
   /** Types into the terminal, as a user would (e.g. "\x03" is Ctrl-C). */
   type(text: string): void;
   output(): string;
-  /** Resolves when the output first matches. */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Resolves when the output first matches (a pattern, or a test of the whole output so far). */
+  waitFor(pattern: RegExp | ((output: string) => boolean), timeoutMs?: number): Promise<void>;
   done: Promise<{ code: number | null; output: string }>;
 }
 
@@ -46,7 +47,7 @@ export function runInPty(args: string[], options: { cwd: string; env: NodeJS.Pro
       bounded(
         new Promise<void>((resolve) => {
           const check = () => {
-            if (pattern.test(output)) {
+            if (typeof pattern === "function" ? pattern(output) : pattern.test(output)) {
               listeners.delete(check);
               resolve();
             }
@@ -55,8 +56,19 @@ export function runInPty(args: string[], options: { cwd: string; env: NodeJS.Pro
           check();
         }),
         timeoutMs,
-        `terminal output matching ${pattern}`,
+        `terminal output matching ${String(pattern)}`,
       ),
     done,
   };
+}
+
+/**
+ * The last whole frame a live display drew, without colours. listr2 draws a
+ * frame after ESC [ G and erases it line by line (ESC [ 2K) before the next
+ * one, so a frame is whole once the erasing that follows it has begun.
+ */
+export function lastFrame(output: string): string[] {
+  const segments = output.split("\x1b[G").slice(1);
+  const whole = segments.filter((s) => s.includes("\x1b[2K")).map((s) => s.slice(0, s.indexOf("\x1b[2K")));
+  return stripVTControlCharacters(whole.at(-1) ?? "").split(/\r?\n/).filter((l) => l.trim() !== "");
 }
