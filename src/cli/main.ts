@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { packageVersion } from "../paths.js";
 import { CliError, ExitCode, errPalette, processIO, type CliIO } from "./io.js";
 import { describeOsError } from "../project/os-errors.js";
+import { safeLines } from "../report/terminal-text.js";
 import { addTableOptions } from "./table-options.js";
 
 /**
@@ -137,17 +138,17 @@ export async function run(argv: readonly string[], io: CliIO = processIO()): Pro
     }
     const p = errPalette(io);
     if (error instanceof CliError) {
-      io.stderr.write(`${p.red("error")}: ${error.message}\n${error.hint ? `  ${p.cyan("hint")}: ${error.hint}\n` : ""}`);
+      io.stderr.write(`${p.red("error")}: ${safeLines(error.message)}\n${error.hint ? `  ${p.cyan("hint")}: ${safeLines(error.hint)}\n` : ""}`);
       return error.exitCode;
     }
     // An OS condition on a path (permission, a file in the way, a read-only disk) is the user's to fix: say which path and how.
     const os = describeOsError(error);
     if (os) {
-      io.stderr.write(`${p.red("error")}: ${os.message}\n  ${p.cyan("hint")}: ${os.hint}\n`);
+      io.stderr.write(`${p.red("error")}: ${safeLines(os.message)}\n  ${p.cyan("hint")}: ${safeLines(os.hint)}\n`);
       return ExitCode.failure;
     }
     const detail = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`${p.red("error")}: storyc failed unexpectedly: ${detail}\n`);
+    io.stderr.write(`${p.red("error")}: storyc failed unexpectedly: ${safeLines(detail)}\n`);
     if (io.env.STORYC_DEBUG) io.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
     else io.stderr.write(`  ${p.cyan("hint")}: run again with STORYC_DEBUG=1 for details, and report it if it persists\n`);
     return ExitCode.failure;

@@ -6,6 +6,7 @@ import type { TableOptions } from "../project/options.js";
 import { storyPaths } from "../project/paths.js";
 import { formatDiagnostic } from "../report/diagnostics.js";
 import { formatSummary, seconds } from "../report/build-reporters.js";
+import { safe, safeLines } from "../report/terminal-text.js";
 import { PreviewState } from "../watch/preview-model.js";
 import { PreviewServer } from "../watch/preview-server.js";
 import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
@@ -42,15 +43,15 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
       const what = event.diagnostics.some((d) => d.file === configPath(paths.projectRoot)) ? "the project config" : "the story";
       write(`${p.dim("watch")} ${p.red("invalid")}: fix ${what} and save; still watching\n`);
     } else if (event.type === "build" && event.event.type === "node-done" && !event.event.restored) {
-      write(`  ${p.green("✓")} ${event.event.label} ${p.dim(`(${seconds(event.event.durationMs)})`)}\n`);
+      write(`  ${p.green("✓")} ${safe(event.event.label)} ${p.dim(`(${seconds(event.event.durationMs)})`)}\n`);
     } else if (event.type === "build" && event.event.type === "node-failed") {
-      write(`  ${p.red("✗")} ${event.event.label}: ${event.event.error}\n`);
+      write(`  ${p.red("✗")} ${safe(event.event.label)}: ${safeLines(event.event.error)}\n`);
     } else if (event.type === "built") {
       const r = event.result;
       if (r.ok || r.failure.reason === "nodes-failed" || r.failure.reason === "cancelled") {
         write(`${formatSummary(r.ok ? r.summary : (r.failure as { summary: Parameters<typeof formatSummary>[0] }).summary, p, show)}\n`);
       } else if ("message" in r.failure) {
-        write(`${p.red("error")}: ${r.failure.message}\n`);
+        write(`${p.red("error")}: ${safeLines(r.failure.message)}\n`);
       }
       write(`${p.dim("watch")} waiting for changes (Ctrl-C to stop)\n`);
     }
