@@ -46,7 +46,11 @@ export type DiagnosticCode =
   | "unsupported-url"
   | "path-escape"
   | "missing-file"
-  | "unused-element";
+  | "unused-element"
+  // what a writer can act on
+  | "narration-too-long"
+  | "unknown-voice"
+  | "unknown-camera-move";
 
 export function countBySeverity(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {
   let errors = 0;
