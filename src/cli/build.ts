@@ -7,6 +7,7 @@ import type { TableOptions } from "../project/options.js";
 import { removeOwnScratchSync } from "../build/scratch.js";
 import { storyPaths } from "../project/paths.js";
 import { reportFailure } from "./failure.js";
+import { keepSchemasCurrent } from "./schema-sync.js";
 import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
@@ -21,6 +22,7 @@ export async function buildCommand(story: string, options: BuildCommandOptions, 
   const resolved = await projectSettings(file, { ...options, ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}) }, io);
   if (!resolved.ok) return resolved.exitCode;
   const { settings } = resolved;
+  await keepSchemasCurrent([file], io);
   const reporter = await chooseReporter(options, io);
   const controller = new AbortController();
   const stopSignals = onInterrupt(io, controller, (event) => reporter.onEvent(event), () => removeOwnScratchSync(storyPaths(file, settings.outDir ? { outDir: settings.outDir } : {}).cacheDir));

@@ -36,14 +36,16 @@ export async function newCommand(options: NewCommandOptions, io: CliIO): Promise
     const hint = (error as { hint?: string }).hint;
     throw new CliError(`drafting with the Story API failed: ${(error as Error).message}`, ExitCode.failure, hint ?? "try --renderer local for an offline template");
   }
+  let written;
   try {
-    await writeDraft(file, draft, { overwrite: Boolean(options.force) });
+    written = await writeDraft(file, draft, { overwrite: Boolean(options.force) });
   } catch (error) {
     if (!(error instanceof PathError) && (error as NodeJS.ErrnoException).code === "EEXIST") throw new CliError(`${relative(io.cwd, file)} already exists`, ExitCode.failure, "choose another file with -o, or pass --force to replace it");
     throw error;
   }
   const check = await validateFile(file);
   const p = outPalette(io);
+  for (const f of written.schemaCopies) io.stdout.write(`${p.green("created")} ${relative(io.cwd, f)} (the schema the story's $schema line points to; commit it)\n`);
   io.stdout.write(`${p.green("wrote")} ${relative(io.cwd, file)} (${draft.story.scenes?.length ?? 0} scenes, ${draft.source === "vimmerse" ? "drafted by the Story API" : `template: ${draft.note}`})\n`);
   if (!check.valid) io.stdout.write(`${p.yellow("note")}: the draft has problems to fix: storyc validate ${relative(io.cwd, file)}\n`);
   io.stdout.write(`Next: storyc plan ${relative(io.cwd, file)}\n`);

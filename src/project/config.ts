@@ -7,7 +7,7 @@ import { loadStorySource, type MappingShape, type StorySource } from "../story/s
 import { configSchemaPath } from "../paths.js";
 import { configOptions } from "./options.js";
 
-/** The project config's name, at the project root (the folder with .git or .storyc). */
+/** The project config's name, at the project root (the folder with .git, .storyc or this file). */
 export const CONFIG_FILE = "storyc.config.yaml";
 
 /** Project-wide defaults for build, plan and watch; a command-line flag wins over each. */
