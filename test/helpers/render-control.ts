@@ -21,6 +21,7 @@ export class RenderControl {
   private readonly sockets = new Set<Socket>();
   /** host:port, for STORYC_TEST_CONTROL. */
   address = "";
+  private autoGo = false;
 
   constructor() {
     this.server = createServer((socket) => this.accept(socket));
@@ -30,6 +31,12 @@ export class RenderControl {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", () => resolve()));
     this.address = `127.0.0.1:${(this.server.address() as { port: number }).port}`;
     return this;
+  }
+
+  /** While on, every node that arrives (and every one held now) is told to go at once. */
+  releaseAll(on: boolean): void {
+    this.autoGo = on;
+    if (on) for (const node of this.arrived.splice(0)) node.go();
   }
 
   /** The next node the build starts, in the order they arrive. */
@@ -61,7 +68,8 @@ export class RenderControl {
           const node: HeldNode = { id: message.started, go: () => socket.write("go\n"), fail: () => socket.write("fail\n"), aborted: bounded(aborted, 20_000, `${message.started} to be cancelled`) };
           node.aborted.catch(() => undefined);
           const waiter = this.waiters.shift();
-          if (waiter) waiter(node);
+          if (this.autoGo) node.go();
+          else if (waiter) waiter(node);
           else this.arrived.push(node);
         }
         if (message.aborted) onAbort();
