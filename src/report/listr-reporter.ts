@@ -93,7 +93,14 @@ export class ListrReporter implements BuildReporter {
       if (!groups.has(group)) groups.set(group, []);
       groups.get(group)!.push(item);
     }
-    const nodeTask = (item: (typeof work)[number]): ListrTask => ({
+    // A group whose nodes were stopped says so, instead of a green tick over nothing rendered.
+    type Group = { title: string; setTitle(title: string): void; marked: boolean };
+    const markStopped = (group: Group | undefined, why: string) => {
+      if (!group || group.marked) return;
+      group.marked = true;
+      group.setTitle(`${group.title} ${this.p.yellow(`(${why})`)}`);
+    };
+    const nodeTask = (item: (typeof work)[number], group?: Group): ListrTask => ({
       title: safe(item.label),
       task: (_ctx, task) =>
         new Promise<void>((resolve, reject) => {
@@ -104,8 +111,10 @@ export class ListrReporter implements BuildReporter {
               resolve();
             } else if (outcome.kind === "failed") {
               task.task.state$ = ListrTaskState.STARTED;
+              markStopped(group, "failed");
               reject(new Error(outcome.error));
             } else {
+              markStopped(group, "stopped");
               task.skip(outcome.why);
               resolve();
             }
@@ -123,7 +132,16 @@ export class ListrReporter implements BuildReporter {
     const tasks: ListrTask[] = [...groups.entries()].map(([group, items]) =>
       items.length === 1
         ? nodeTask(items[0]!)
-        : { title: groupTitle(group, items), task: (_ctx, task) => task.newListr(items.map(nodeTask), { concurrent: true, exitOnError: false }) },
+        : {
+            title: groupTitle(group, items),
+            task: (_ctx, task) => {
+              const handle: Group = { title: groupTitle(group, items), setTitle: (t) => (task.title = t), marked: false };
+              return task.newListr(
+                items.map((item) => nodeTask(item, handle)),
+                { concurrent: true, exitOnError: false },
+              );
+            },
+          },
     );
     const list = new Listr(tasks, {
       concurrent: true,
