@@ -17,7 +17,8 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .showHelpAfterError("(run storyc --help for usage)")
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
+      // Commander quotes the user's arguments in its errors.
+      writeErr: (s) => io.stderr.write(safeLines(s)),
     })
     .exitOverride();
 

@@ -3,6 +3,7 @@ import { draftStory, writeDraft } from "../project/draft.js";
 import { PathError } from "../project/os-errors.js";
 import { validateFile } from "../story/validate.js";
 import type { AspectRatio } from "../story/types.js";
+import { safe } from "../report/terminal-text.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 
 export interface NewCommandOptions {
@@ -40,14 +41,14 @@ export async function newCommand(options: NewCommandOptions, io: CliIO): Promise
   try {
     written = await writeDraft(file, draft, { overwrite: Boolean(options.force) });
   } catch (error) {
-    if (!(error instanceof PathError) && (error as NodeJS.ErrnoException).code === "EEXIST") throw new CliError(`${relative(io.cwd, file)} already exists`, ExitCode.failure, "choose another file with -o, or pass --force to replace it");
+    if (!(error instanceof PathError) && (error as NodeJS.ErrnoException).code === "EEXIST") throw new CliError(`${safe(relative(io.cwd, file))} already exists`, ExitCode.failure, "choose another file with -o, or pass --force to replace it");
     throw error;
   }
   const check = await validateFile(file);
   const p = outPalette(io);
-  for (const f of written.schemaCopies) io.stdout.write(`${p.green("created")} ${relative(io.cwd, f)} (the schema the story's $schema line points to; commit it)\n`);
-  io.stdout.write(`${p.green("wrote")} ${relative(io.cwd, file)} (${draft.story.scenes?.length ?? 0} scenes, ${draft.source === "vimmerse" ? "drafted by the Story API" : `template: ${draft.note}`})\n`);
-  if (!check.valid) io.stdout.write(`${p.yellow("note")}: the draft has problems to fix: storyc validate ${relative(io.cwd, file)}\n`);
-  io.stdout.write(`Next: storyc plan ${relative(io.cwd, file)}\n`);
+  for (const f of written.schemaCopies) io.stdout.write(`${p.green("created")} ${safe(relative(io.cwd, f))} (the schema the story's $schema line points to; commit it)\n`);
+  io.stdout.write(`${p.green("wrote")} ${safe(relative(io.cwd, file))} (${draft.story.scenes?.length ?? 0} scenes, ${draft.source === "vimmerse" ? "drafted by the Story API" : `template: ${draft.note}`})\n`);
+  if (!check.valid) io.stdout.write(`${p.yellow("note")}: the draft has problems to fix: storyc validate ${safe(relative(io.cwd, file))}\n`);
+  io.stdout.write(`Next: storyc plan ${safe(relative(io.cwd, file))}\n`);
   return ExitCode.ok;
 }

@@ -67,3 +67,12 @@ describe("user text reaches the terminal with its control characters escaped", (
     expect(padEndDisplay("東京", 6)).toBe("東京  ");
   });
 });
+
+describe("commander's usage errors quote the user's argument escaped", () => {
+  it("a flag value holding an escape sequence", async () => {
+    const r = await runInProcess(["build", "--renderer", "\x1b]0;pwned\x07", "story.yaml"], { cwd: "/nonexistent-storyc" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("\\x1b]0;pwned\\x07");
+    expect(r.stderr).not.toMatch(CONTROL);
+  });
+});
