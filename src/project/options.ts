@@ -79,7 +79,6 @@ export const QUALITIES = ["standard", "high"] as const;
 export const ASPECT_RATIOS = ["16:9", "4:3", "1:1", "3:4", "9:16"] as const;
 
 // `const` keeps each entry's literal types, so that option values are typed from the table.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const option = <const S extends OptionSpec<any>>(spec: S) => spec;
 
 export const OPTIONS = {
