@@ -6,6 +6,7 @@ import type { BuildGraph } from "../graph/nodes.js";
 import { Cache } from "../lock/cache.js";
 import { emptyLockfile, LockfileError, readLockfile, writeLockfile, type Lockfile } from "../lock/lockfile.js";
 import { acquireWriterLock, LockTimeoutError, type HeldLock, type LockOwner } from "../lock/writer-lock.js";
+import { makeDir, PathError } from "../project/os-errors.js";
 import { storyPaths, type StoryPaths } from "../project/paths.js";
 import { loadRenderer } from "../render/registry.js";
 import { RendererUnavailableError, type Renderer } from "../render/types.js";
@@ -15,7 +16,8 @@ import { loadValidStory } from "../story/valid-story-cache.js";
 import type { BuildEvent, BuildSummary, EventSink } from "./events.js";
 import { execute } from "./executor.js";
 import { materializeOutputs } from "./materialize.js";
-import { computePlan, forcedNodes, type Plan } from "./plan.js";
+import { removeOwnScratch } from "./scratch.js";
+import { computePlan, forcedNodes, unmatchedPatterns, type Plan, type UnmatchedPattern } from "./plan.js";
 
 export interface StoryOptions {
   /** A renderer by name ("local", "vimmerse", "test") or an instance. */
@@ -48,6 +50,8 @@ export type Failure =
   | { reason: "lockfile"; file: string; message: string; hint: string; line: number; column: number }
   | { reason: "locked"; owner: LockOwner | null; message: string }
   | { reason: "renderer-unavailable"; message: string; hint: string }
+  | { reason: "path"; path: string; message: string; hint: string }
+  | { reason: "force-unmatched"; patterns: UnmatchedPattern[] }
   | { reason: "nodes-failed"; summary: BuildSummary }
   | { reason: "cancelled"; summary: BuildSummary };
 
@@ -124,6 +128,8 @@ export async function plan(storyFile: string, options: StoryOptions & { force?: 
   const prepared = await prepare(storyFile, options);
   if (!prepared.ok) return prepared;
   const { graph, cache, paths, renderer, story } = prepared.value;
+  const unmatched = unmatchedPatterns(graph, options.force ?? []);
+  if (unmatched.length) return { ok: false, failure: { reason: "force-unmatched", patterns: unmatched } };
   const lock = await readLock(paths);
   if (!lock.ok) return lock;
   const result = await computePlan(graph, lock.lock, cache, {
@@ -144,7 +150,16 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
   if (graph.nodes.length === 0 || !graph.byId.has("video")) {
     return { ok: false, failure: { reason: "no-scenes", message: "the story has no scenes yet: there is nothing to render" } };
   }
+  const unmatched = unmatchedPatterns(graph, options.force ?? []);
+  if (unmatched.length) return { ok: false, failure: { reason: "force-unmatched", patterns: unmatched } };
   const signal = options.signal ?? new AbortController().signal;
+  // An output folder that cannot exist is found before the lock is taken and anything is rendered.
+  try {
+    await makeDir(paths.outDir);
+  } catch (error) {
+    if (error instanceof PathError) return { ok: false, failure: { reason: "path", path: error.path, message: `cannot write the video to ${error.message}`, hint: error.hint } };
+    throw error;
+  }
 
   let held: HeldLock;
   try {
@@ -196,6 +211,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       emit,
     });
 
+    if (signal.aborted) await removeOwnScratch(paths.cacheDir);
     const ok = result.failed.length === 0 && result.cancelled.length === 0 && result.skipped.length === 0 && !signal.aborted;
     const removed: string[] = [];
     if (ok) {

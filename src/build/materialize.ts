@@ -1,6 +1,7 @@
-import { chmod, copyFile, mkdir, readFile, rename, stat } from "node:fs/promises";
+import { chmod, copyFile, readFile, rename, stat } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
+import { makeDir } from "../project/os-errors.js";
 import type { DepOutput } from "../render/types.js";
 
 /**
@@ -10,7 +11,7 @@ import type { DepOutput } from "../render/types.js";
  * build touches nothing. Each copy lands with a rename: never half a video.
  */
 export async function materializeOutputs(video: DepOutput, outDir: string, storyName: string): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
+  await makeDir(outDir);
   const manifestPath = join(outDir, ".storyc-outputs.json");
   const manifest = (await readFile(manifestPath, "utf8").then(JSON.parse).catch(() => ({}))) as Record<string, { source: string; size: number; mtimeMs: number }>;
   const written: string[] = [];

@@ -1,3 +1,4 @@
+import { distance } from "fastest-levenshtein";
 import type { BuildGraph, GraphNode } from "../graph/nodes.js";
 import { depIds } from "../graph/nodes.js";
 import type { Cache, StoredOutput } from "../lock/cache.js";
@@ -27,12 +28,34 @@ export interface Plan {
 
 /** Node ids matching --force patterns (exact ids, or * as a wildcard), with everything downstream of them. */
 export function forcedNodes(graph: BuildGraph, patterns: readonly string[]): Set<string> {
-  const regexes = patterns.map((p) => new RegExp(`^${p.split("*").map(escapeRegExp).join(".*")}$`));
+  const regexes = patterns.map(patternRegExp);
   const forced = new Set<string>();
   for (const node of graph.nodes) {
     if (regexes.some((r) => r.test(node.id)) || depIds(node).some((d) => forced.has(d))) forced.add(node.id);
   }
   return forced;
+}
+
+/** A --force pattern that names no node, with the node ids nearest to it. */
+export interface UnmatchedPattern {
+  pattern: string;
+  nearest: string[];
+}
+
+/** The patterns that match no node: a typo would otherwise force nothing and pass in silence. */
+export function unmatchedPatterns(graph: BuildGraph, patterns: readonly string[]): UnmatchedPattern[] {
+  const ids = graph.nodes.map((n) => n.id);
+  return patterns
+    .filter((p) => !ids.some((id) => patternRegExp(p).test(id)))
+    .map((pattern) => {
+      const ranked = ids.map((id) => ({ id, d: distance(pattern, id) })).sort((a, b) => a.d - b.d || a.id.localeCompare(b.id));
+      const near = ranked.filter((r) => r.d <= Math.max(3, Math.ceil(pattern.length / 2)));
+      return { pattern, nearest: (near.length ? near : ranked).slice(0, 3).map((r) => r.id) };
+    });
+}
+
+function patternRegExp(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split("*").map(escapeRegExp).join(".*")}$`);
 }
 
 function escapeRegExp(s: string): string {
@@ -99,7 +122,7 @@ function explainChange(node: GraphNode, entry: LockEntry, graph: BuildGraph, pre
     const list = Array.isArray(deps) ? deps : [deps];
     const changed = list.filter((id) => previous[id]?.key !== graph.byId.get(id)!.key);
     if (changed.length === 0) reasons.push(`${role} reordered, added or removed`);
-    else reasons.push(...changed.slice(0, 3).map((id) => `${id} changed`), ...(changed.length > 3 ? [`and ${changed.length - 3} more ${role}`] : []));
+    else reasons.push(...changed.slice(0, 3).map((id) => `${id} changed`), ...(changed.length > 3 ? [`and ${changed.length - 3} more ${changed.length === 4 ? role.replace(/s$/, "") : role}`] : []));
   }
   return reasons.length ? reasons : ["inputs changed"];
 }

@@ -1,21 +1,20 @@
+import { writeSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { build } from "../build/build.js";
 import type { BuildEvent } from "../build/events.js";
 import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
+import type { TableOptions } from "../project/options.js";
+import { removeOwnScratchSync } from "../build/scratch.js";
+import { storyPaths } from "../project/paths.js";
 import { reportFailure } from "./failure.js";
+import { keepSchemasCurrent } from "./schema-sync.js";
 import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
-export interface BuildCommandOptions {
-  renderer?: string;
-  jobs?: number;
-  force?: string[];
+export interface BuildCommandOptions extends TableOptions<"renderer" | "jobs" | "quality" | "force" | "lockTimeout" | "webhookPort"> {
   json?: boolean;
-  lockTimeout?: number;
   keepGoing?: boolean;
   out?: string;
-  quality?: string;
-  webhookPort?: number;
 }
 
 export async function buildCommand(story: string, options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
@@ -23,9 +22,10 @@ export async function buildCommand(story: string, options: BuildCommandOptions, 
   const resolved = await projectSettings(file, { ...options, ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}) }, io);
   if (!resolved.ok) return resolved.exitCode;
   const { settings } = resolved;
+  await keepSchemasCurrent([file], io);
   const reporter = await chooseReporter(options, io);
   const controller = new AbortController();
-  const stopSignals = onInterrupt(io, controller, (event) => reporter.onEvent(event));
+  const stopSignals = onInterrupt(io, controller, (event) => reporter.onEvent(event), () => removeOwnScratchSync(storyPaths(file, settings.outDir ? { outDir: settings.outDir } : {}).cacheDir));
   try {
     const result = await build(file, {
       renderer: settings.renderer,
@@ -65,7 +65,7 @@ async function chooseReporter(options: BuildCommandOptions, io: CliIO): Promise<
  * finished. A second one exits at once; the lockfile, written only by
  * renames, still parses.
  */
-function onInterrupt(io: CliIO, controller: AbortController, emit: (e: BuildEvent) => void): () => void {
+function onInterrupt(io: CliIO, controller: AbortController, emit: (e: BuildEvent) => void, beforeExit: () => void): () => void {
   if (io.stdout !== process.stdout) return () => undefined;
   let count = 0;
   const handler = (signal: NodeJS.Signals) => {
@@ -74,6 +74,10 @@ function onInterrupt(io: CliIO, controller: AbortController, emit: (e: BuildEven
       emit({ type: "cancelling", reason: signal === "SIGINT" ? "interrupted" : "terminated" });
       controller.abort(new Error(signal));
     } else {
+      beforeExit();
+      // Written straight to the descriptors: a task tree on the terminal may hold the streams, and exit does not wait for them.
+      if (io.stdout.isTTY) writeSync(1, "\x1b[?25h\n");
+      writeSync(2, "stopped at once; the lockfile keeps what finished\n");
       process.exit(ExitCode.interrupted);
     }
   };

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { Failure } from "../build/build.js";
 import { formatDiagnostic, plural } from "../report/diagnostics.js";
+import { safe, safeLines } from "../report/terminal-text.js";
 import { errPalette, ExitCode, type CliIO } from "./io.js";
 
 /** Prints why a plan or build could not run, and returns the exit code for it. */
@@ -20,17 +21,23 @@ export function reportFailure(failure: Failure, io: CliIO): number {
       return ExitCode.failure;
     }
     case "lockfile":
-      write(`${relative(io.cwd, failure.file)}:${failure.line}:${failure.column}: ${p.red("error")}[lockfile]: ${failure.message}\n  ${p.cyan("hint")}: ${failure.hint}\n`);
+      write(`${relative(io.cwd, failure.file)}:${failure.line}:${failure.column}: ${p.red("error")}[lockfile]: ${safeLines(failure.message)}\n  ${p.cyan("hint")}: ${safeLines(failure.hint)}\n`);
       return ExitCode.failure;
     case "locked":
-      write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: wait for it to finish, or pass --lock-timeout SECONDS to wait for it\n`);
+      write(`${p.red("error")}: ${safeLines(failure.message)}\n  ${p.cyan("hint")}: wait for it to finish, or pass --lock-timeout SECONDS to wait for it\n`);
       return ExitCode.failure;
+    case "path":
     case "renderer-unavailable":
-      write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: ${failure.hint}\n`);
+      write(`${p.red("error")}: ${safeLines(failure.message)}\n  ${p.cyan("hint")}: ${safeLines(failure.hint)}\n`);
       return ExitCode.failure;
     case "no-scenes":
-      write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: add scenes to the story, or draft them from its idea with \`storyc new\`\n`);
+      write(`${p.red("error")}: ${safeLines(failure.message)}\n  ${p.cyan("hint")}: add scenes to the story, or draft them from its idea with \`storyc new\`\n`);
       return ExitCode.failure;
+    case "force-unmatched":
+      for (const { pattern, nearest } of failure.patterns) {
+        write(`${p.red("error")}: --force ${safe(pattern)} matches no node of this story\n  ${p.cyan("hint")}: did you mean ${nearest.map((id) => `--force '${id}'`).join(" or ")}? (storyc plan lists every node)\n`);
+      }
+      return ExitCode.usage;
     case "nodes-failed":
       return ExitCode.failure;
     case "cancelled":

@@ -1,5 +1,6 @@
 import { relative } from "node:path";
 import { initStoryRepo, InitError } from "../project/init.js";
+import { safe } from "../report/terminal-text.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 
 export async function initCommand(dir: string | undefined, io: CliIO): Promise<number> {
@@ -11,7 +12,7 @@ export async function initCommand(dir: string | undefined, io: CliIO): Promise<n
     throw error;
   }
   const p = outPalette(io);
-  const show = (f: string) => relative(io.cwd, f) || f;
+  const show = (f: string) => safe(relative(io.cwd, f) || f);
   for (const f of result.created) io.stdout.write(`${p.green("created")} ${show(f)}\n`);
   for (const f of result.updated) io.stdout.write(`${p.yellow("updated")} ${show(f)}\n`);
   io.stdout.write(`\nNext: storyc validate ${show(result.story)}\n`);

@@ -1,13 +1,10 @@
 import { readFileSync } from "node:fs";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError } from "commander";
 import { packageVersion } from "../paths.js";
 import { CliError, ExitCode, errPalette, processIO, type CliIO } from "./io.js";
-
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of 1 or more");
-  return n;
-}
+import { describeOsError } from "../project/os-errors.js";
+import { safeLines } from "../report/terminal-text.js";
+import { addTableOptions } from "./table-options.js";
 
 /**
  * Builds the command tree. Each command loads its module only when it runs,
@@ -20,7 +17,8 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .showHelpAfterError("(run storyc --help for usage)")
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
+      // Commander quotes the user's arguments in its errors.
+      writeErr: (s) => io.stderr.write(safeLines(s)),
     })
     .exitOverride();
 
@@ -46,19 +44,12 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await initCommand(dir, io));
     });
 
-  // plan, build and watch share these; each overrides its field of storyc.config.yaml.
-  const renderer = () => new Option("-r, --renderer <name>", "renderer: local (offline animatic), vimmerse (cloud) or test (placeholder files) (default: renderer in storyc.config.yaml, else local)");
-  const quality = () => new Option("--quality <level>", "local renderer: standard (720p) or high (1080p) (default: quality in storyc.config.yaml, else standard)").choices(["standard", "high"]);
-  const jobs = () => new Option("-j, --jobs <n>", "how many nodes to render at once (default: jobs in storyc.config.yaml, else the number of cores)").argParser(positiveInt);
-  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  // The options shared between commands and storyc.config.yaml come from one table (src/project/options.ts).
+  const command = (name: "plan" | "build" | "watch" | "new" | "graph") => addTableOptions(program.command(name), name);
 
-  program
-    .command("plan")
+  command("plan")
     .description("show what a build would render and why: + new, ~ changed, - removed, = fresh")
     .argument("<story>", "story file")
-    .addOption(renderer())
-    .option("--force <node>", "treat a node (or pattern with *) as stale, with everything downstream; repeatable", collect)
-    .addOption(quality())
     .option("--json", "print the plan as JSON")
     .option("--detailed-exitcode", "exit 0 when nothing is to do, 2 when work is pending, 1 on error")
     .addHelpText("after", "\nExamples:\n  storyc plan story.yaml\n  storyc plan --renderer vimmerse story.yaml\n  storyc plan --detailed-exitcode story.yaml || echo \"needs a build\"")
@@ -67,18 +58,11 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await planCommand(story, options, io));
     });
 
-  program
-    .command("build")
+  command("build")
     .description("render what changed and write the video to out/<story>/")
     .argument("<story>", "story file")
-    .addOption(renderer())
-    .addOption(jobs())
-    .option("--force <node>", "render a node (or pattern with *) again, with everything downstream; repeatable", collect)
-    .addOption(quality())
     .option("-o, --out <dir>", "where to write the video (default: <out>/<story>/ at the project root, out in storyc.config.yaml or out/)")
-    .option("--lock-timeout <seconds>", "wait this long for another build of the same story to finish", Number, 0)
     .option("--keep-going", "after a node fails, go on with the nodes that do not depend on it")
-    .option("--webhook-port <port>", "vimmerse renderer: receive the API's webhooks on 127.0.0.1:PORT (a hint; status is confirmed with a GET)", Number)
     .option("--json", "print build events as JSON lines")
     .addHelpText(
       "after",
@@ -89,15 +73,11 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await buildCommand(story, options, io, process.argv.slice(2)));
     });
 
-  program
-    .command("new")
+  command("new")
     .description("draft a story file from an idea (with the Story API when VIMMERSE_API_KEY is set, else a template)")
     .requiredOption("--idea <text>", "what the story is about")
-    .option("--scenes <n>", "how many scenes", positiveInt)
-    .option("--aspect <ratio>", "16:9, 4:3, 1:1, 3:4 or 9:16")
     .option("--title <text>", "the story's title")
     .option("-o, --output <file>", "where to write the story", "story.yaml")
-    .option("-r, --renderer <name>", "vimmerse (the Story API drafts it) or local (an offline template)")
     .option("--force", "replace the file if it exists")
     .addHelpText("after", '\nExamples:\n  storyc new --idea "A fox learns to fly" --scenes 4 --aspect 9:16 -o fox.yaml\n  storyc new --renderer local --idea "A quiet harbour at dawn"')
     .action(async (options) => {
@@ -105,26 +85,19 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await newCommand(options, io));
     });
 
-  program
-    .command("watch")
+  command("watch")
     .description("rebuild on every save and show the result on a live preview page")
     .argument("<story>", "story file")
-    .addOption(renderer())
-    .option("-p, --port <port>", "preview port on 127.0.0.1 (default: any free one)", Number)
     .option("--open", "open the preview in a browser")
-    .addOption(jobs())
-    .addOption(quality())
     .addHelpText("after", "\nExample:\n  storyc watch --open examples/bunny/bunny.yaml\n\nA save during a local render cancels it and starts again; a save during a paid cloud job\nlets the job finish and builds once more after it. Ctrl-C stops (exit 130).")
     .action(async (story: string, options) => {
       const { watchCommand } = await import("./watch.js");
       setExit(await watchCommand(story, options, io));
     });
 
-  program
-    .command("graph")
+  command("graph")
     .description("print a story's build graph as Mermaid (or DOT)")
     .argument("<story>", "story file")
-    .option("--format <format>", "mermaid or dot", "mermaid")
     .action(async (story: string, options) => {
       const { graphCommand } = await import("./graph.js");
       setExit(await graphCommand(story, options, io));
@@ -177,11 +150,17 @@ export async function run(argv: readonly string[], io: CliIO = processIO()): Pro
     }
     const p = errPalette(io);
     if (error instanceof CliError) {
-      io.stderr.write(`${p.red("error")}: ${error.message}\n${error.hint ? `  ${p.cyan("hint")}: ${error.hint}\n` : ""}`);
+      io.stderr.write(`${p.red("error")}: ${safeLines(error.message)}\n${error.hint ? `  ${p.cyan("hint")}: ${safeLines(error.hint)}\n` : ""}`);
       return error.exitCode;
     }
+    // An OS condition on a path (permission, a file in the way, a read-only disk) is the user's to fix: say which path and how.
+    const os = describeOsError(error);
+    if (os) {
+      io.stderr.write(`${p.red("error")}: ${safeLines(os.message)}\n  ${p.cyan("hint")}: ${safeLines(os.hint)}\n`);
+      return ExitCode.failure;
+    }
     const detail = error instanceof Error ? error.message : String(error);
-    io.stderr.write(`${p.red("error")}: storyc failed unexpectedly: ${detail}\n`);
+    io.stderr.write(`${p.red("error")}: storyc failed unexpectedly: ${safeLines(detail)}\n`);
     if (io.env.STORYC_DEBUG) io.stderr.write(`${(error as Error)?.stack ?? ""}\n`);
     else io.stderr.write(`  ${p.cyan("hint")}: run again with STORYC_DEBUG=1 for details, and report it if it persists\n`);
     return ExitCode.failure;

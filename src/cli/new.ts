@@ -1,10 +1,10 @@
 import { relative, resolve } from "node:path";
 import { draftStory, writeDraft } from "../project/draft.js";
+import { PathError } from "../project/os-errors.js";
 import { validateFile } from "../story/validate.js";
 import type { AspectRatio } from "../story/types.js";
+import { safe } from "../report/terminal-text.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
-
-const ASPECTS = ["16:9", "4:3", "1:1", "3:4", "9:16"];
 
 export interface NewCommandOptions {
   idea: string;
@@ -17,8 +17,11 @@ export interface NewCommandOptions {
 }
 
 export async function newCommand(options: NewCommandOptions, io: CliIO): Promise<number> {
-  if (options.aspect && !ASPECTS.includes(options.aspect)) throw new CliError(`unknown aspect ratio "${options.aspect}"`, ExitCode.usage, `use one of ${ASPECTS.join(", ")}`);
-  if (options.renderer && options.renderer !== "local" && options.renderer !== "vimmerse") throw new CliError(`storyc new drafts with "vimmerse" or "local", not "${options.renderer}"`, ExitCode.usage);
+  if (!options.idea.trim()) throw new CliError("--idea is empty: a story needs an idea to draft from", ExitCode.usage, 'say what the story is about, e.g. --idea "A fox learns to fly"');
+  // Asked for the cloud by name, a template written offline would be a surprise: say what is missing instead.
+  if (options.renderer === "vimmerse" && !io.env.VIMMERSE_API_KEY) {
+    throw new CliError("--renderer vimmerse needs VIMMERSE_API_KEY in the environment; nothing was written", ExitCode.failure, "export VIMMERSE_API_KEY=<your key>, or use --renderer local for an offline template");
+  }
   const file = resolve(io.cwd, options.output ?? "story.yaml");
   let draft;
   try {
@@ -34,16 +37,18 @@ export async function newCommand(options: NewCommandOptions, io: CliIO): Promise
     const hint = (error as { hint?: string }).hint;
     throw new CliError(`drafting with the Story API failed: ${(error as Error).message}`, ExitCode.failure, hint ?? "try --renderer local for an offline template");
   }
+  let written;
   try {
-    await writeDraft(file, draft, { overwrite: Boolean(options.force) });
+    written = await writeDraft(file, draft, { overwrite: Boolean(options.force) });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") throw new CliError(`${relative(io.cwd, file)} already exists`, ExitCode.failure, "choose another file with -o, or pass --force to replace it");
+    if (!(error instanceof PathError) && (error as NodeJS.ErrnoException).code === "EEXIST") throw new CliError(`${safe(relative(io.cwd, file))} already exists`, ExitCode.failure, "choose another file with -o, or pass --force to replace it");
     throw error;
   }
   const check = await validateFile(file);
   const p = outPalette(io);
-  io.stdout.write(`${p.green("wrote")} ${relative(io.cwd, file)} (${draft.story.scenes?.length ?? 0} scenes, ${draft.source === "vimmerse" ? "drafted by the Story API" : `template: ${draft.note}`})\n`);
-  if (!check.valid) io.stdout.write(`${p.yellow("note")}: the draft has problems to fix: storyc validate ${relative(io.cwd, file)}\n`);
-  io.stdout.write(`Next: storyc plan ${relative(io.cwd, file)}\n`);
+  for (const f of written.schemaCopies) io.stdout.write(`${p.green("created")} ${safe(relative(io.cwd, f))} (the schema the story's $schema line points to; commit it)\n`);
+  io.stdout.write(`${p.green("wrote")} ${safe(relative(io.cwd, file))} (${draft.story.scenes?.length ?? 0} scenes, ${draft.source === "vimmerse" ? "drafted by the Story API" : `template: ${draft.note}`})\n`);
+  if (!check.valid) io.stdout.write(`${p.yellow("note")}: the draft has problems to fix: storyc validate ${safe(relative(io.cwd, file))}\n`);
+  io.stdout.write(`Next: storyc plan ${safe(relative(io.cwd, file))}\n`);
   return ExitCode.ok;
 }

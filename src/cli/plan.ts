@@ -1,16 +1,14 @@
 import { resolve } from "node:path";
 import { plan } from "../build/build.js";
 import { formatPlan, hasWork } from "../report/plan-text.js";
+import type { TableOptions } from "../project/options.js";
 import { reportFailure } from "./failure.js";
 import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
-export interface PlanCommandOptions {
-  renderer?: string;
+export interface PlanCommandOptions extends TableOptions<"renderer" | "quality" | "force"> {
   json?: boolean;
   detailedExitcode?: boolean;
-  force?: string[];
-  quality?: string;
 }
 
 export async function planCommand(story: string, options: PlanCommandOptions, io: CliIO): Promise<number> {

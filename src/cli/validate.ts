@@ -2,6 +2,7 @@ import { relative, resolve } from "node:path";
 import { validate } from "../story/validate.js";
 import { formatDiagnostic, plural } from "../report/diagnostics.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
+import { keepSchemasCurrent } from "./schema-sync.js";
 
 export interface ValidateCommandOptions {
   json?: boolean;
@@ -9,6 +10,7 @@ export interface ValidateCommandOptions {
 }
 
 export async function validateCommand(files: string[], options: ValidateCommandOptions, io: CliIO): Promise<number> {
+  await keepSchemasCurrent(files.map((f) => resolve(io.cwd, f)), io);
   const report = await validate(
     files.map((f) => resolve(io.cwd, f)),
     { strict: Boolean(options.strict) },

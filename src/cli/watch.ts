@@ -2,20 +2,18 @@ import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { relative, resolve } from "node:path";
 import { applyConfig, configPath, loadProjectConfig } from "../project/config.js";
+import type { TableOptions } from "../project/options.js";
 import { storyPaths } from "../project/paths.js";
 import { formatDiagnostic } from "../report/diagnostics.js";
 import { formatSummary, seconds } from "../report/build-reporters.js";
+import { safe, safeLines } from "../report/terminal-text.js";
 import { PreviewState } from "../watch/preview-model.js";
 import { PreviewServer } from "../watch/preview-server.js";
 import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
-import { ExitCode, outPalette, type CliIO } from "./io.js";
+import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 
-export interface WatchCommandOptions {
-  renderer?: string;
-  port?: number;
+export interface WatchCommandOptions extends TableOptions<"renderer" | "port" | "jobs" | "quality"> {
   open?: boolean;
-  jobs?: number;
-  quality?: string;
 }
 
 /** Watches a story, rebuilds it on every save, and serves a live preview until Ctrl-C. */
@@ -45,21 +43,21 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
       const what = event.diagnostics.some((d) => d.file === configPath(paths.projectRoot)) ? "the project config" : "the story";
       write(`${p.dim("watch")} ${p.red("invalid")}: fix ${what} and save; still watching\n`);
     } else if (event.type === "build" && event.event.type === "node-done" && !event.event.restored) {
-      write(`  ${p.green("✓")} ${event.event.label} ${p.dim(`(${seconds(event.event.durationMs)})`)}\n`);
+      write(`  ${p.green("✓")} ${safe(event.event.label)} ${p.dim(`(${seconds(event.event.durationMs)})`)}\n`);
     } else if (event.type === "build" && event.event.type === "node-failed") {
-      write(`  ${p.red("✗")} ${event.event.label}: ${event.event.error}\n`);
+      write(`  ${p.red("✗")} ${safe(event.event.label)}: ${safeLines(event.event.error)}\n`);
     } else if (event.type === "built") {
       const r = event.result;
       if (r.ok || r.failure.reason === "nodes-failed" || r.failure.reason === "cancelled") {
         write(`${formatSummary(r.ok ? r.summary : (r.failure as { summary: Parameters<typeof formatSummary>[0] }).summary, p, show)}\n`);
       } else if ("message" in r.failure) {
-        write(`${p.red("error")}: ${r.failure.message}\n`);
+        write(`${p.red("error")}: ${safeLines(r.failure.message)}\n`);
       }
       write(`${p.dim("watch")} waiting for changes (Ctrl-C to stop)\n`);
     }
   };
 
-  const url = await server.listen(options.port ?? 0);
+  const url = await listenOn(server, options.port ?? 0);
   write(`Preview: ${url}\n`);
   if (options.open) openBrowser(url);
   const watcher = new StoryWatcher(file, {
@@ -102,6 +100,17 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
   await queue;
   await server.close();
   return ExitCode.interrupted;
+}
+
+async function listenOn(server: PreviewServer, port: number): Promise<string> {
+  try {
+    return await server.listen(port);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new CliError(`port ${port} on 127.0.0.1 is in use by another program`, ExitCode.failure, "choose another with --port N, or leave --port out to take any free port");
+    if (code === "EACCES") throw new CliError(`port ${port} on 127.0.0.1 needs privileges storyc does not have`, ExitCode.failure, "choose a port above 1023 with --port N, or leave --port out");
+    throw error;
+  }
 }
 
 function openBrowser(url: string): void {

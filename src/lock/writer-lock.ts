@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { mkdir, open, readFile, rm, rmdir, stat } from "node:fs/promises";
+import { makeDir } from "../project/os-errors.js";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -48,7 +49,9 @@ export interface HeldLock {
  * over, and none can remove a lock that a live process has just taken.
  */
 export async function acquireWriterLock(file: string, options: AcquireOptions): Promise<HeldLock> {
-  await mkdir(dirname(file), { recursive: true });
+  // NaN would make the deadline unreachable: a wait that never ends.
+  if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) throw new RangeError(`lock timeout must be a finite number of ms, 0 or more, not ${options.timeoutMs}`);
+  await makeDir(dirname(file));
   const me: LockOwner = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
   const deadline = Date.now() + options.timeoutMs;
   let waited = false;

@@ -5,8 +5,9 @@ import { closest, distance } from "fastest-levenshtein";
 import type { Diagnostic } from "../story/diagnostics.js";
 import { loadStorySource, type MappingShape, type StorySource } from "../story/source.js";
 import { configSchemaPath } from "../paths.js";
+import { configOptions } from "./options.js";
 
-/** The project config's name, at the project root (the folder with .git or .storyc). */
+/** The project config's name, at the project root (the folder with .git, .storyc or this file). */
 export const CONFIG_FILE = "storyc.config.yaml";
 
 /** Project-wide defaults for build, plan and watch; a command-line flag wins over each. */
@@ -107,16 +108,24 @@ export interface ProjectSettings {
   jobs: number;
   quality?: string;
   outDir?: string;
+  /** Every option of the table that the config can set, flag over config; for options added later. */
+  options: Record<string, unknown>;
 }
 
-/** Flags over config over built-in defaults. */
+/** Flags over config over built-in defaults; the fields the config can set come from the option table. */
 export function applyConfig(flags: ProjectFlags, config: ProjectConfig, project: { root: string; storyName: string }, defaultJobs: number): ProjectSettings {
-  const quality = flags.quality ?? config.quality;
+  const options: Record<string, unknown> = {};
+  for (const [name, spec] of configOptions()) {
+    const value = (flags as Record<string, unknown>)[name] ?? (config as Record<string, unknown>)[spec.config] ?? spec.defaultValue;
+    if (value !== undefined) options[name] = value;
+  }
   const outDir = flags.outDir ?? (config.out ? join(project.root, config.out, project.storyName) : undefined);
+  const quality = options.quality as string | undefined;
   return {
-    renderer: flags.renderer ?? config.renderer ?? "local",
-    jobs: flags.jobs ?? config.jobs ?? defaultJobs,
+    renderer: (options.renderer as string | undefined) ?? "local",
+    jobs: (options.jobs as number | undefined) ?? defaultJobs,
     ...(quality ? { quality } : {}),
     ...(outDir ? { outDir } : {}),
+    options,
   };
 }

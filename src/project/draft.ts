@@ -1,7 +1,9 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, relative, resolve } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { makeDir } from "./os-errors.js";
+import { findProjectRoot } from "./paths.js";
+import { schemaRef, storySchemaCopy, syncSchemaCopies } from "./schema-copy.js";
+import { dirname, resolve } from "node:path";
 import { stringify } from "yaml";
-import { schemaPath } from "../paths.js";
 import { ElementIndex, findReferences } from "../story/references.js";
 import type { AspectRatio, Story } from "../story/types.js";
 import { ELEMENT_KINDS } from "../story/types.js";
@@ -115,15 +117,18 @@ function tidy(story: Story): Story {
 }
 
 /** Writes a draft as an editable story file with the schema modeline. */
-export async function writeDraft(file: string, draft: Draft, options: { overwrite?: boolean } = {}): Promise<void> {
+export async function writeDraft(file: string, draft: Draft, options: { overwrite?: boolean } = {}): Promise<{ schemaCopies: string[] }> {
   const target = resolve(file);
-  const schemaRef = relative(dirname(target), schemaPath()).split("\\").join("/");
+  await makeDir(dirname(target));
+  // The modeline points into the story repo's own copy of the schema, which every collaborator has.
+  const root = findProjectRoot(dirname(target));
+  const schemaCopies = await syncSchemaCopies(root, { createMissing: true });
   const header = [
-    `# yaml-language-server: $schema=${schemaRef}`,
+    `# yaml-language-server: $schema=${schemaRef(target, storySchemaCopy(root))}`,
     draft.source === "template"
       ? `# TEMPLATE DRAFT (${draft.note ?? "written offline"}): replace the descriptions and narrator lines, then run storyc validate.`
       : "# Drafted by the Vimmerse Story API from the idea below: edit freely, then run storyc validate.",
   ].join("\n");
-  await mkdir(dirname(target), { recursive: true });
   await writeFile(target, `${header}\n${stringify(draft.story, { lineWidth: 100 })}`, { flag: options.overwrite ? "w" : "wx" });
+  return { schemaCopies };
 }

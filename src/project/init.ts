@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { basename, join, relative, resolve } from "node:path";
-import { configSchemaPath, schemaPath } from "../paths.js";
+import { readFile, writeFile } from "node:fs/promises";
+import { basename, join, resolve } from "node:path";
 import { CONFIG_FILE } from "./config.js";
+import { makeDir } from "./os-errors.js";
+import { SCHEMA_DIR, schemaRef, storySchemaCopy, syncSchemaCopies } from "./schema-copy.js";
 
 export interface InitResult {
   dir: string;
@@ -21,14 +22,13 @@ const IGNORED = [".storyc/", "out/"];
  */
 export async function initStoryRepo(dir: string): Promise<InitResult> {
   const root = resolve(dir);
-  await mkdir(root, { recursive: true });
+  await makeDir(root);
   const story = join(root, "story.yaml");
   const created: string[] = [];
   const updated: string[] = [];
 
-  const schemaRef = relative(root, schemaPath()).split("\\").join("/");
   try {
-    await writeFile(story, starterStory(schemaRef, titleFrom(root)), { flag: "wx" });
+    await writeFile(story, starterStory(schemaRef(story, storySchemaCopy(root)), titleFrom(root)), { flag: "wx" });
     created.push(story);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "EEXIST") {
@@ -51,9 +51,10 @@ export async function initStoryRepo(dir: string): Promise<InitResult> {
     }
   }
 
-  const configSchemaRef = relative(root, configSchemaPath()).split("\\").join("/");
+  // The schemas the modelines point to, committed with the stories (storyc validate and build keep them current).
+  created.push(...(await syncSchemaCopies(root, { createMissing: true })));
   for (const [file, text] of [
-    [join(root, CONFIG_FILE), starterConfig(configSchemaRef)],
+    [join(root, CONFIG_FILE), starterConfig(schemaRef(join(root, CONFIG_FILE), join(root, SCHEMA_DIR, "config.schema.json")))],
     [join(root, "README.md"), starterReadme()],
   ] as const) {
     if (await writeIfAbsent(file, text)) created.push(file);
@@ -133,12 +134,23 @@ function starterReadme(): string {
 
 \`story.yaml\` is the story; \`story.lock\` (written by builds) records what was rendered, and belongs in git.
 
+storyc is a development dependency of this repo. Once per machine, if \`package.json\` does not list it yet:
+
+\`\`\`sh
+npm init -y                                  # only if there is no package.json
+npm install --save-dev <storyc git URL, or the path of a storyc clone>
+\`\`\`
+
+On a fresh clone of this repo, \`npm install\` brings it back. Then:
+
 - \`npx storyc validate story.yaml\`: check the story, with every problem at its line and column.
 - \`npx storyc build story.yaml\`: render the video into \`out/story/\`; only what changed is rendered again.
 - \`npx storyc watch story.yaml\`: render again on every save, with a live preview page.
 - \`storyc.config.yaml\` holds the project's defaults (renderer, jobs, quality, output folder).
 
 Editors with the YAML language server (VS Code's YAML extension, for one) complete and explain every field
-through the \`$schema\` line at the top of the story.
+through the \`$schema\` line at the top of the story. It points to \`schemas/story.schema.json\`, a copy of
+storyc's schema kept in this repo so that it works for everyone who clones it; \`storyc validate\` and
+\`storyc build\` bring it up to date when storyc is upgraded (commit the change).
 `;
 }

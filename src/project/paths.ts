@@ -7,7 +7,7 @@ export interface StoryPaths {
   story: string;
   /** The story's name: its file name without extension. */
   name: string;
-  /** The nearest folder above the story holding .git or .storyc, else the story's folder. */
+  /** The nearest folder above the story holding .git, .storyc or storyc.config.yaml, else the story's folder. */
   projectRoot: string;
   lockfile: string;
   cacheDir: string;
@@ -34,7 +34,8 @@ export function storyPaths(storyFile: string, overrides: { cacheDir?: string; ou
 export function findProjectRoot(start: string): string {
   let dir = resolve(start);
   for (;;) {
-    if (existsSync(join(dir, ".git")) || existsSync(join(dir, ".storyc"))) return dir;
+    // storyc.config.yaml marks a root too: `storyc init` writes it in a folder that may not be a git repo yet.
+    if (existsSync(join(dir, ".git")) || existsSync(join(dir, ".storyc")) || existsSync(join(dir, "storyc.config.yaml"))) return dir;
     const parent = dirname(dir);
     if (parent === dir) return resolve(start);
     dir = parent;

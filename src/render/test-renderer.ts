@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Renderer, RenderInput, RenderResult } from "./types.js";
 
@@ -8,6 +9,12 @@ export interface TestRendererOptions {
   delayMs?: number;
   /** Node ids that fail instead of rendering. */
   failOn?: string[];
+  /**
+   * host:port of a test's control server. Each node then waits for the test's
+   * word before it finishes (in the manner of wireit's test rig), so that a
+   * test drives a build by events instead of by timing. See renderGate.
+   */
+  control?: string;
 }
 
 /**
@@ -30,6 +37,7 @@ export class TestRenderer implements Renderer {
 
   async render(input: RenderInput): Promise<RenderResult> {
     const { node } = input;
+    if (this.config.control) await renderGate(this.config.control, node.id, input.signal);
     if (this.config.delayMs) {
       input.progress(0.5);
       await sleep(this.config.delayMs, undefined, { signal: input.signal });
@@ -46,4 +54,40 @@ export class TestRenderer implements Renderer {
     if (node.kind === "scene-narration") meta.duration = Math.max(1, String(node.inputs.text ?? "").split(/\s+/).length * 0.4);
     return { files: [{ name: `${node.kind}.txt`, path }], meta };
   }
+}
+
+/**
+ * The control protocol, one JSON line each way over TCP: the renderer says
+ * `{"started": id}`; the test answers `go` (finish) or `fail`. When the build
+ * is cancelled, the renderer says `{"aborted": id}` and waits for `go` before
+ * it gives up, so that a test can keep a node in flight after a Ctrl-C (as a
+ * paid cloud job that cannot be stopped).
+ */
+export function renderGate(control: string, id: string, signal: AbortSignal): Promise<void> {
+  const [host, port] = [control.slice(0, control.lastIndexOf(":")), Number(control.slice(control.lastIndexOf(":") + 1))];
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port });
+    let buffer = "";
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      socket.write(JSON.stringify({ aborted: id }) + "\n");
+    };
+    socket.on("connect", () => {
+      socket.write(JSON.stringify({ started: id }) + "\n");
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString();
+      const line = buffer.split("\n")[0]!;
+      if (!buffer.includes("\n")) return;
+      signal.removeEventListener("abort", onAbort);
+      socket.end();
+      if (aborted) reject(signal.reason ?? new Error("aborted"));
+      else if (line === "go") resolve();
+      else reject(new Error(`test renderer told to fail on ${id}`));
+    });
+    socket.on("error", (error) => reject(new Error(`test renderer lost its control server ${control}: ${error.message}`)));
+  });
 }

@@ -1,6 +1,7 @@
 import type { BuildEvent, BuildSummary } from "../build/events.js";
 import type { Palette } from "./color.js";
 import { planSummary } from "./plan-text.js";
+import { safe, safeLines } from "./terminal-text.js";
 
 /** Turns build events into output. `close` waits until everything is shown. */
 export interface BuildReporter {
@@ -31,21 +32,21 @@ export class PlainReporter implements BuildReporter {
         this.write(`${planSummary(e.plan)}\n`);
         break;
       case "node-start":
-        this.write(`${this.p.dim("  started")} ${e.label}\n`);
+        this.write(`${this.p.dim("  started")} ${safe(e.label)}\n`);
         break;
       case "node-done":
         if (e.restored) {
-          this.write(`${this.p.dim("[cache]")} ${e.label} restored from the cache\n`);
+          this.write(`${this.p.dim("[cache]")} ${safe(e.label)} restored from the cache\n`);
         } else {
           this.finished++;
-          this.write(`${this.p.dim(`[${this.finished}/${this.total}]`)} ${this.p.green("✓")} ${e.label} ${this.p.dim(`(${seconds(e.durationMs)})`)}\n`);
+          this.write(`${this.p.dim(`[${this.finished}/${this.total}]`)} ${this.p.green("✓")} ${safe(e.label)} ${this.p.dim(`(${seconds(e.durationMs)})`)}\n`);
         }
         break;
       case "node-failed":
-        this.write(`${this.p.red("✗")} ${e.label}: ${e.error}\n`);
+        this.write(`${this.p.red("✗")} ${safe(e.label)}: ${safeLines(e.error)}\n`);
         break;
       case "node-cancelled":
-        this.write(`${this.p.yellow("-")} ${e.label} cancelled\n`);
+        this.write(`${this.p.yellow("-")} ${safe(e.label)} cancelled\n`);
         break;
       case "cancelling":
         this.write(`${this.p.yellow(e.reason)}: starting nothing new, keeping what finished; press Ctrl-C again to stop at once\n`);
@@ -93,6 +94,6 @@ export function formatSummary(s: BuildSummary, p: Palette, show: (path: string) 
   if (s.cancelled.length) parts.push(p.yellow(`${s.cancelled.length} cancelled`));
   if (s.skipped.length) parts.push(`${s.skipped.length} not started`);
   const head = s.ok ? p.green("Built") : s.cancelled.length || s.failed.length === 0 ? p.yellow("Stopped") : p.red("Failed");
-  const out = s.outputs.length ? `\n${s.outputs.map((o) => `  ${show(o)}`).join("\n")}` : "";
+  const out = s.outputs.length ? `\n${s.outputs.map((o) => `  ${safe(show(o))}`).join("\n")}` : "";
   return `${head} in ${seconds(s.durationMs)}: ${parts.join(", ")}${out}`;
 }

@@ -1,18 +1,21 @@
 import type { Plan, PlanAction } from "../build/plan.js";
 import type { Palette } from "./color.js";
+import { plural } from "./diagnostics.js";
+import { displayWidth, padEndDisplay, safe } from "./terminal-text.js";
 
 const SYMBOL: Record<PlanAction, string> = { create: "+", update: "~", delete: "-", fresh: "=" };
 
 /** A plan as Terraform users would expect: one line per node, then a count. */
 export function formatPlan(plan: Plan, p: Palette, options: { showFresh?: boolean } = {}): string {
   const colour: Record<PlanAction, (s: string) => string> = { create: p.green, update: p.yellow, delete: p.red, fresh: p.dim };
-  const width = Math.min(48, Math.max(...plan.items.map((i) => i.id.length), 10));
+  // Columns line up by what the terminal shows: an emoji or a CJK name takes two columns a character.
+  const width = Math.min(48, Math.max(...plan.items.map((i) => displayWidth(safe(i.id))), 10));
   const lines: string[] = [];
   for (const item of plan.items) {
     if (item.action === "fresh" && options.showFresh === false && item.reasons.length === 0) continue;
-    const why = item.reasons.length ? `  ${p.dim(item.reasons.join("; "))}` : "";
-    const credits = item.credits ? p.dim(`  ~${item.credits} credits`) : "";
-    lines.push(`${colour[item.action](`${SYMBOL[item.action]} ${item.id.padEnd(width)}`)}${why}${credits}`);
+    const why = item.reasons.length ? `  ${p.dim(safe(item.reasons.join("; ")))}` : "";
+    const credits = item.credits ? p.dim(`  ~${plural(item.credits, "credit")}`) : "";
+    lines.push(`${colour[item.action](`${SYMBOL[item.action]} ${padEndDisplay(safe(item.id), width)}`)}${why}${credits}`.trimEnd());
   }
   lines.push("");
   lines.push(planSummary(plan));
@@ -21,7 +24,7 @@ export function formatPlan(plan: Plan, p: Palette, options: { showFresh?: boolea
 
 export function planSummary(plan: Plan): string {
   const c = plan.counts;
-  const cost = plan.credits !== undefined ? `; estimated cost: ${plan.credits} credits` : "";
+  const cost = plan.credits !== undefined ? `; estimated cost: ~${plural(plan.credits, "credit")}` : "";
   return `Plan: ${c.create} to generate, ${c.update} to regenerate, ${c.delete} to remove, ${c.fresh} fresh${cost}`;
 }
 

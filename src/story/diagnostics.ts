@@ -24,6 +24,7 @@ export type DiagnosticCode =
   // reading and parsing
   | "file-unreadable"
   | "file-too-large"
+  | "not-text"
   | "yaml-syntax"
   | "duplicate-key"
   | "alias-limit"
@@ -48,7 +49,11 @@ export type DiagnosticCode =
   | "media-empty"
   | "media-too-large"
   | "media-wrong-content"
-  | "unused-element";
+  | "unused-element"
+  // what a writer can act on
+  | "narration-too-long"
+  | "unknown-voice"
+  | "unknown-camera-move";
 
 export function countBySeverity(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {
   let errors = 0;

@@ -168,10 +168,14 @@ export async function loadStorySource(file: string, shape: MappingShape = STORY_
         "split the story, or check that this is the file you meant",
       );
     }
-    text = await readFile(file, "utf8");
+    const bytes = await readFile(file);
+    // A NUL byte never occurs in YAML text: this is an image, a video or an archive. Say so once, instead of quoting it.
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) return fileDiagnostic("not-text", `not a text story: the file holds binary data (a NUL byte at offset ${nul})`, "a story is a YAML text file; check that this is the file you meant");
+    text = bytes.toString("utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : String(code ?? error);
+    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" || code === "EPERM" ? "permission denied" : code === "EISDIR" ? "a folder, not a file" : String(code ?? error);
     return fileDiagnostic("file-unreadable", `cannot read the file: ${reason}`);
   }
   return parseStoryText(file, text, shape);

@@ -1,6 +1,7 @@
 import { countBySeverity, type Diagnostic } from "./diagnostics.js";
 import { checkSchema } from "./schema.js";
 import { checkSemantics } from "./semantic.js";
+import { checkWriterWarnings } from "./writer-warnings.js";
 import { loadStorySource, parseStoryText, type LoadResult, type StorySource } from "./source.js";
 import type { Story } from "./types.js";
 
@@ -32,7 +33,7 @@ export async function validateFile(file: string, options: ValidateOptions = {}):
 async function finish(file: string, loaded: LoadResult, options: ValidateOptions): Promise<FileValidation> {
   if (!loaded.ok) return { file, valid: false, diagnostics: sortDiagnostics(loaded.diagnostics), ...(loaded.source ? { source: loaded.source } : {}) };
   const { source, data } = loaded;
-  const diagnostics = [...loaded.diagnostics, ...checkSchema(source, data), ...(await checkSemantics(source, data))];
+  const diagnostics = [...loaded.diagnostics, ...checkSchema(source, data), ...(await checkSemantics(source, data)), ...checkWriterWarnings(source, data)];
   const { errors, warnings } = countBySeverity(diagnostics);
   const valid = errors === 0 && !(options.strict && warnings > 0);
   const result: FileValidation = { file, valid, source, diagnostics: sortDiagnostics(diagnostics) };

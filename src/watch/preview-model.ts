@@ -6,6 +6,7 @@ import { sceneNodePrefix } from "../graph/build-graph.js";
 import type { StoryPaths } from "../project/paths.js";
 import type { Story } from "../story/types.js";
 import type { WatcherEvent } from "./watcher.js";
+import { FPS } from "../render/local/layout.js";
 
 export type SceneState = "fresh" | "rendering" | "failed" | "waiting";
 
@@ -16,6 +17,8 @@ export interface PreviewScene {
   state: SceneState;
   /** Version of the scene's still (its sha256), to refresh the picture only when it changed. */
   image: string | null;
+  /** Where the scene starts in the current video, in seconds (null when the renderer does not say). */
+  start: number | null;
 }
 
 /** What the preview page shows; sent whole on every change (it is small). */
@@ -24,6 +27,9 @@ export interface PreviewModel {
   status: "starting" | "building" | "ready" | "invalid" | "failed" | "cancelled";
   message: string;
   video: string | null;
+  /** Versions of the video's poster and subtitle track, when the renderer made them. */
+  poster: string | null;
+  subtitles: string | null;
   scenes: PreviewScene[];
   diagnostics: string[];
   /** Bumped on every change. */
@@ -32,7 +38,7 @@ export interface PreviewModel {
 
 /** Folds watcher events into the preview's model, and knows where the served files are. */
 export class PreviewState {
-  model: PreviewModel = { title: "", status: "starting", message: "starting", video: null, scenes: [], diagnostics: [], revision: 0 };
+  model: PreviewModel = { title: "", status: "starting", message: "starting", video: null, poster: null, subtitles: null, scenes: [], diagnostics: [], revision: 0 };
   private story: Story | null = null;
   /** Cache paths of the current scene stills and the video, by route. */
   readonly files = new Map<string, string>();
@@ -70,6 +76,7 @@ export class PreviewState {
           narration: s.narrator,
           state: "waiting",
           image: m.scenes[i]?.image ?? null,
+          start: m.scenes[i]?.start ?? null,
         }));
         break;
       case "build": {
@@ -123,18 +130,30 @@ export class PreviewState {
 
   /** Reads the lockfile for the current stills and video, so the server hands out only those. */
   private async refreshFiles(): Promise<void> {
-    const lock = JSON.parse(await readFile(this.paths.lockfile, "utf8")) as { nodes: Record<string, { outputs: Array<{ name: string; sha256: string; cache: string }> }> };
+    const lock = JSON.parse(await readFile(this.paths.lockfile, "utf8")) as {
+      nodes: Record<string, { outputs: Array<{ name: string; sha256: string; cache: string }>; meta?: Record<string, unknown> }>;
+    };
     this.files.clear();
+    // Scenes follow the title card back to back; a crossfade overlaps the next scene's head, not its start.
+    let frame = this.model.scenes.length && lock.nodes.title ? Number(lock.nodes.title.meta?.frames ?? NaN) : 0;
     for (const scene of this.model.scenes) {
+      const frames = Number(lock.nodes[`${this.prefix(scene.index)}clip`]?.meta?.frames ?? NaN);
+      scene.start = Number.isFinite(frame) ? Number((frame / FPS).toFixed(3)) : null;
+      frame += frames;
       const out = lock.nodes[`${this.prefix(scene.index)}image`]?.outputs[0];
       if (!out) continue;
       this.files.set(`/media/scene/${scene.index}`, join(this.paths.projectRoot, out.cache));
       scene.image = out.sha256.slice(0, 12);
     }
-    const video = lock.nodes.video?.outputs.find((o) => o.name.endsWith(".mp4"));
-    if (video) {
-      this.files.set("/media/video", join(this.paths.projectRoot, video.cache));
-      this.model.video = video.sha256.slice(0, 12);
-    }
+    const outputs = lock.nodes.video?.outputs ?? [];
+    const serve = (route: string, test: (name: string) => boolean): string | null => {
+      const out = outputs.find((o) => test(o.name));
+      if (!out) return null;
+      this.files.set(route, join(this.paths.projectRoot, out.cache));
+      return out.sha256.slice(0, 12);
+    };
+    this.model.video = serve("/media/video", (n) => n.endsWith(".mp4")) ?? this.model.video;
+    this.model.poster = serve("/media/poster", (n) => /poster\.(jpe?g|png)$/.test(n));
+    this.model.subtitles = serve("/media/subtitles", (n) => n.endsWith(".vtt"));
   }
 }

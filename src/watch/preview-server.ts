@@ -2,10 +2,10 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { PREVIEW_PAGE } from "./preview-page.js";
+import { FAVICON, PREVIEW_PAGE } from "./preview-page.js";
 import type { PreviewState } from "./preview-model.js";
 
-const TYPES: Record<string, string> = { video: "video/mp4", scene: "image/png" };
+const TYPES: Record<string, string> = { video: "video/mp4", scene: "image/png", poster: "image/jpeg", subtitles: "text/vtt; charset=utf-8" };
 
 /**
  * Serves the preview on 127.0.0.1: the page, its server-sent events, and
@@ -15,6 +15,7 @@ const TYPES: Record<string, string> = { video: "video/mp4", scene: "image/png" }
 export class PreviewServer {
   private server: Server | null = null;
   private readonly clients = new Set<ServerResponse>();
+  private hosts = new Set<string>();
   url = "";
 
   constructor(private readonly state: PreviewState) {}
@@ -25,7 +26,9 @@ export class PreviewServer {
       server.once("error", reject);
       server.listen(port, host, () => {
         this.server = server;
-        this.url = `http://${host}:${(server.address() as AddressInfo).port}/`;
+        const bound = (server.address() as AddressInfo).port;
+        this.url = `http://${host}:${bound}/`;
+        this.hosts = new Set([`${host}:${bound}`, `localhost:${bound}`]);
         resolve(this.url);
       });
     });
@@ -44,8 +47,16 @@ export class PreviewServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A page from another site that rebinds its name to 127.0.0.1 sends its own name as Host: it gets nothing.
+    if (!this.hosts.has((req.headers.host ?? "").toLowerCase())) {
+      return void res.writeHead(421, { "content-type": "text/plain" }).end("this preview answers only to its own address\n");
+    }
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (req.method !== "GET" && req.method !== "HEAD") return void res.writeHead(405).end();
+    if (path === "/favicon.ico" || path === "/favicon.svg") {
+      res.writeHead(200, { "content-type": "image/svg+xml", "cache-control": "max-age=86400" }).end(FAVICON);
+      return;
+    }
     if (path === "/") {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }).end(PREVIEW_PAGE);
       return;

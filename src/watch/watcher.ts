@@ -1,4 +1,5 @@
 import { watch as chokidarWatch, type FSWatcher } from "chokidar";
+import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { build, type BuildOptions, type BuildResult } from "../build/build.js";
 import type { BuildEvent } from "../build/events.js";
@@ -52,6 +53,8 @@ export class StoryWatcher {
   private fsWatcher: FSWatcher | null = null;
   private watched = new Set<string>();
   private cancellable = true;
+  /** The story's text as the last build read it. */
+  private readText: string | null = null;
   readonly story: string;
 
   constructor(
@@ -103,9 +106,14 @@ export class StoryWatcher {
         }, this.options.debounceMs ?? 100);
         break;
       case "start-build":
-        this.running = this.buildOnce().finally(() => {
+        this.running = this.buildOnce().finally(async () => {
           this.running = null;
           this.dispatch({ type: "build-finished" });
+          // A save that landed while the story was being read may have been folded into an event
+          // already handled (file watchers coalesce and throttle): look at the file itself once more.
+          if (this.readText !== null && this.state === "idle" && (await readFile(this.story, "utf8").catch(() => null)) !== this.readText) {
+            this.dispatch({ type: "change", path: this.story });
+          }
         });
         break;
       case "cancel-build":
@@ -118,6 +126,7 @@ export class StoryWatcher {
   }
 
   private async buildOnce(): Promise<void> {
+    this.readText = null;
     const prepared = await this.options.prepare();
     if (!prepared.ok) {
       this.options.onEvent({ type: "invalid", diagnostics: prepared.diagnostics, text: prepared.text });
@@ -125,6 +134,7 @@ export class StoryWatcher {
     }
     this.cancellable = prepared.cancellable;
     const validation = await validateFile(this.story);
+    this.readText = validation.source?.text ?? null;
     if (!validation.valid || !validation.story) {
       this.options.onEvent({ type: "invalid", diagnostics: validation.diagnostics, text: validation.source?.text });
       return;

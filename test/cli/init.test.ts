@@ -1,12 +1,12 @@
-import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runBin, STACK_TRACE } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp.js";
 
 describe("storyc init", () => {
   it("creates a story that validates, a .gitignore and a README", async () => {
-    const dir = join(await mkdtemp(join(tmpdir(), "storyc-init-")), "harbour-tale");
+    const dir = join(tempDir("init-"), "harbour-tale");
     const r = await runBin(["init", dir]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("story.yaml");
@@ -20,7 +20,7 @@ describe("storyc init", () => {
   });
 
   it("writes a project config that plan reads, with a modeline to its schema", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "storyc-init-"));
+    const dir = tempDir("init-");
     await runBin(["init", dir]);
     const config = await readFile(join(dir, "storyc.config.yaml"), "utf8");
     const ref = /\$schema=(.*)$/m.exec(config)![1]!;
@@ -31,7 +31,7 @@ describe("storyc init", () => {
   });
 
   it("the schema modeline points at the schema file", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "storyc-init-"));
+    const dir = tempDir("init-");
     await runBin(["init", dir]);
     const story = await readFile(join(dir, "story.yaml"), "utf8");
     const ref = /\$schema=(.*)$/m.exec(story)![1]!;
@@ -40,7 +40,7 @@ describe("storyc init", () => {
   });
 
   it("refuses to overwrite a story, and adds to an existing .gitignore", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "storyc-init-"));
+    const dir = tempDir("init-");
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, ".gitignore"), "node_modules\n");
     expect((await runBin(["init", dir])).code).toBe(0);

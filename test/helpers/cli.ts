@@ -13,16 +13,21 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built `storyc` binary in a child process, as a user would. */
-export function runBin(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+/**
+ * Runs the built `storyc` binary in a child process, as a user would. A run
+ * that outlives `timeoutMs` is killed and reported as `timedOut`, so that a
+ * hang fails its test instead of the whole suite.
+ */
+export function runBin(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult & { timedOut: boolean }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [binPath, ...args],
-      { cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: "1", ...options.env }, maxBuffer: 64 * 1024 * 1024 },
+      { cwd: options.cwd ?? repoRoot, env: { ...process.env, NO_COLOR: "1", ...options.env }, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 120_000, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
+        const timedOut = Boolean(error && (error as { killed?: boolean }).killed);
         const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
+        resolve({ code, stdout, stderr, timedOut });
       },
     );
   });

@@ -1,11 +1,11 @@
-import { cp, mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { repoRoot } from "./cli.js";
+import { tempDir } from "./temp.js";
 
 /** A copy of an example story in a fresh temporary folder (its own project, cache and lockfile). */
 export async function copyExample(example: string, file: string): Promise<{ dir: string; story: string }> {
-  const dir = await mkdtemp(join(tmpdir(), `storyc-${example}-`));
+  const dir = tempDir(`${example}-`);
   await cp(join(repoRoot, "examples", example), dir, { recursive: true });
   return { dir, story: join(dir, file) };
 }

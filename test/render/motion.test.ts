@@ -1,18 +1,18 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeClip } from "../../src/render/local/clip.js";
 import { MOTIONS, parseMotion, type Motion } from "../../src/render/local/motion.js";
 import { countFrames, darkRegion, ffmpeg, frameAt } from "../helpers/media.js";
+import { tempDir } from "../helpers/temp.js";
 
 const W = 320;
 const H = 180;
 let still: string;
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), "storyc-motion-"));
+  const dir = tempDir("motion-");
   still = join(dir, "pattern.png");
   // A dark square in the middle of a light frame: its size shows zoom, its centre shows pans and tilts.
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="#f0f0f0"/><rect x="${W / 2 - 30}" y="${H / 2 - 30}" width="60" height="60" fill="#101010"/></svg>`;
@@ -20,7 +20,7 @@ beforeAll(async () => {
 });
 
 async function firstAndLast(motion: Motion) {
-  const dir = await mkdtemp(join(tmpdir(), `storyc-${motion}-`));
+  const dir = tempDir(`${motion}-`);
   const clip = await encodeClip(ffmpeg(), { still, width: W, height: H, motion, frames: 40, transition: 0 }, dir);
   expect(countFrames(clip.body)).toBe(40);
   return { first: darkRegion(await frameAt(clip.body, "first")), last: darkRegion(await frameAt(clip.body, "last")) };

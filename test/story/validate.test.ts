@@ -1,11 +1,11 @@
-import { mkdtemp, mkdir, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { validateFile, validateText } from "../../src/story/validate.js";
 import { MAX_STORY_BYTES } from "../../src/story/source.js";
 import { repoRoot, runBin, runInProcess, STACK_TRACE } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp.js";
 
 const minimal = `storyc: 1
 title: Test
@@ -21,7 +21,7 @@ scenes:
 
 let dir: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "storyc-validate-"));
+  dir = tempDir("validate-");
 });
 
 describe("validate", () => {

@@ -179,7 +179,9 @@ describe("the fake API holds to the contract", () => {
     expect((await client.updateStory(created.id, { title: "Fox" })).title).toBe("Fox");
     const idea = await client.ideaToVideo({ idea: "cats playing drums", scene_count: 2, aspect_ratio: "9:16" });
     let story = idea;
-    while (story.status !== "success") story = await client.getStory(idea.id);
+    // The fake finishes a job in a few polls; a bound turns a stuck job into a failure, not a hang.
+    for (let poll = 0; poll < 50 && story.status !== "success"; poll++) story = await client.getStory(idea.id);
+    expect(story.status).toBe("success");
     expect(story.video_url).toMatch(/\/media\/video-/);
     await client.deleteStory(created.id);
     await expect(client.getStory(created.id)).rejects.toMatchObject({ kind: "not-found" });

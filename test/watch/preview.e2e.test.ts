@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { request } from "node:http";
 import { readFile, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -23,7 +24,9 @@ describe.runIf(available)("storyc watch, in a real browser", () => {
   beforeAll(async () => {
     const copy = await copyExample("suited-man", "suited-man.yaml");
     story = copy.story;
-    watch = spawn(process.execPath, [binPath, "watch", "suited-man.yaml", "--jobs", "2"], { cwd: copy.dir, env: { ...process.env, NO_COLOR: "1" } });
+    // The page is under test here, not ffmpeg's versions: the bundled ffmpeg the renderer falls back to makes the video.
+    const ffmpeg = process.env.STORYC_FFMPEG ?? (await import("@ffmpeg-installer/ffmpeg")).default.path;
+    watch = spawn(process.execPath, [binPath, "watch", "suited-man.yaml", "--jobs", "2"], { cwd: copy.dir, env: { ...process.env, NO_COLOR: "1", STORYC_FFMPEG: ffmpeg } });
     watch.stdout!.on("data", (d) => (output += d));
     watch.stderr!.on("data", (d) => (output += d));
     const url = await new Promise<string>((resolve, reject) => {
@@ -48,7 +51,13 @@ describe.runIf(available)("storyc watch, in a real browser", () => {
 
   afterAll(async () => {
     await browser?.close();
-    watch?.kill("SIGINT");
+    if (watch && watch.exitCode === null) {
+      const exited = new Promise((resolve) => watch.once("exit", resolve));
+      watch.kill("SIGINT");
+      const timer = setTimeout(() => watch.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
   });
 
   const sameLoad = () => page.evaluate(() => (window as unknown as { __sameLoad?: boolean }).__sameLoad === true);
@@ -63,6 +72,61 @@ describe.runIf(available)("storyc watch, in a real browser", () => {
     await page.waitForFunction(() => (document.getElementById("video") as HTMLVideoElement).readyState >= 1, null, { timeout: 20_000 });
     expect(await page.evaluate(() => (document.getElementById("video") as HTMLVideoElement).duration)).toBeGreaterThan(5);
   }, 90_000);
+
+  it("plays from a scene when its card is clicked, with the poster and the subtitle track", async () => {
+    await page.waitForSelector('#status[data-status="ready"]', { timeout: 60_000 });
+    await page.waitForFunction(() => (document.getElementById("video") as HTMLVideoElement).readyState >= 1, null, { timeout: 20_000 });
+    const start = Number(await page.locator('.scene[data-index="1"]').getAttribute("data-start"));
+    // The second scene starts after the title card and the first scene.
+    expect(start).toBeGreaterThan(3);
+    expect(await page.evaluate(() => (document.getElementById("video") as HTMLVideoElement).currentTime)).toBeLessThan(start);
+    await page.locator('.scene[data-index="1"]').click();
+    await page.waitForFunction((s) => Math.abs((document.getElementById("video") as HTMLVideoElement).currentTime - s) < 1, start, { timeout: 10_000 });
+    // The subtitle track is the video's .vtt, served as WebVTT.
+    expect(await page.evaluate(() => (document.getElementById("video") as HTMLVideoElement).textTracks.length)).toBe(1);
+    const track = await page.locator("#video track").getAttribute("src");
+    const vtt = await page.request.get(new URL(track!, page.url()).href);
+    expect(vtt.headers()["content-type"]).toContain("text/vtt");
+    expect(await vtt.text()).toMatch(/^WEBVTT/);
+    expect(await vtt.text()).toContain("He knows exactly where he is going");
+    const poster = await page.evaluate(() => (document.getElementById("video") as HTMLVideoElement).poster);
+    const image = await page.request.get(poster);
+    expect(image.status()).toBe(200);
+    expect(image.headers()["content-type"]).toBe("image/jpeg");
+  }, 90_000);
+
+  it("puts the video and the scene list side by side on a wide screen, and code frames do not wrap", async () => {
+    await page.setViewportSize({ width: 1400, height: 900 });
+    const video = (await page.locator("#video").boundingBox())!;
+    const scenes = (await page.locator("#scenes").boundingBox())!;
+    expect(scenes.x).toBeGreaterThanOrEqual(video.x + video.width);
+    expect(scenes.y).toBeLessThan(video.y + video.height);
+    expect(await page.evaluate(() => getComputedStyle(document.getElementById("diagnostics")!).whiteSpace)).toBe("pre");
+    await page.setViewportSize({ width: 700, height: 900 });
+    const narrowVideo = (await page.locator("#video").boundingBox())!;
+    const narrowScenes = (await page.locator("#scenes").boundingBox())!;
+    expect(narrowScenes.y).toBeGreaterThanOrEqual(narrowVideo.y + narrowVideo.height);
+  });
+
+  it("answers only to its own address (a DNS-rebinding page gets 421), and has a favicon", async () => {
+    const url = new URL(page.url());
+    const get = (host: string, path = "/") =>
+      new Promise<{ status: number; type: string }>((resolve, reject) => {
+        const req = request({ host: url.hostname, port: url.port, path, headers: { host } }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, type: String(res.headers["content-type"]) });
+        });
+        req.on("error", reject);
+        req.setTimeout(10_000, () => req.destroy(new Error("no answer in 10 s")));
+        req.end();
+      });
+    expect((await get(url.host)).status).toBe(200);
+    expect((await get(`localhost:${url.port}`)).status).toBe(200);
+    expect((await get(`evil.example:${url.port}`)).status).toBe(421);
+    expect((await get(`evil.example:${url.port}`, "/media/video")).status).toBe(421);
+    expect(await get(url.host, "/favicon.ico")).toEqual({ status: 200, type: "image/svg+xml" });
+    expect(await page.locator('link[rel="icon"]').getAttribute("href")).toBe("/favicon.svg");
+  });
 
   it("after a narration is edited on disk, shows the new video and the new text without reloading", async () => {
     const before = await page.locator("#video").getAttribute("data-version");

@@ -1,35 +1,55 @@
 import { spawn } from "node:child_process";
 import { appendFile, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { fixedBuild, StoryWatcher, type WatcherEvent } from "../../src/watch/watcher.js";
 import { binPath } from "../helpers/cli.js";
 import { copyExample } from "../helpers/story-dir.js";
+import { RenderControl } from "../helpers/render-control.js";
+import { Changes } from "../helpers/wait.js";
 
 function recorder() {
   const events: WatcherEvent[] = [];
+  const changes = new Changes();
   const builds = () => events.filter((e): e is Extract<WatcherEvent, { type: "built" }> => e.type === "built");
-  const until = async (pred: () => boolean, what: string) => {
-    for (let i = 0; i < 600 && !pred(); i++) await sleep(25);
-    if (!pred()) throw new Error(`timed out waiting for ${what}`);
-  };
+  const until = (pred: () => boolean, what: string) => changes.until(pred, what);
   const rendered = (b: Extract<WatcherEvent, { type: "built" }>) => (b.result.ok ? b.result.summary.rendered : "summary" in b.result.failure ? b.result.failure.summary.rendered : []);
-  return { events, builds, until, rendered, onEvent: (e: WatcherEvent) => void events.push(e) };
+  return {
+    events,
+    builds,
+    until,
+    rendered,
+    onEvent: (e: WatcherEvent) => {
+      events.push(e);
+      changes.notify();
+    },
+  };
 }
 
 describe("StoryWatcher", () => {
   it("a save during a build cancels it, keeps what finished, and builds again", async () => {
     const { story } = await copyExample("promo-vertical", "promo.yaml");
     const r = recorder();
-    const watcher = new StoryWatcher(story, { prepare: fixedBuild({ renderer: "test", env: { STORYC_TEST_RENDER_MS: "40" }, jobs: 2 }, true), debounceMs: 30, onEvent: r.onEvent });
-    await watcher.start();
-    await r.until(() => r.builds().length === 1, "the first build");
-    await writeFile(story, (await readFile(story, "utf8")).replace("Then a heartbeat joins in.", "Then a drum joins in."));
-    await r.until(() => r.events.filter((e) => e.type === "build" && e.event.type === "node-done").length > 29, "the second build to start rendering");
-    await writeFile(story, (await readFile(story, "utf8")).replace("And a bright voice calls everyone near.", "And a trumpet calls."));
-    await r.until(() => r.builds().length === 3, "the cancelled build and the next one");
-    await watcher.stop();
+    const control = await new RenderControl().listen();
+    const watcher = new StoryWatcher(story, { prepare: fixedBuild({ renderer: "test", env: { STORYC_TEST_CONTROL: control.address }, jobs: 1 }, true), debounceMs: 30, onEvent: r.onEvent });
+    try {
+      control.releaseAll(true);
+      await watcher.start();
+      await r.until(() => r.builds().length === 1, "the first build");
+      control.releaseAll(false);
+      await writeFile(story, (await readFile(story, "utf8")).replace("Then a heartbeat joins in.", "Then a drum joins in."));
+      // The second build finishes one node, and is saved over while it holds the next.
+      (await control.next()).go();
+      const held = await control.next();
+      await writeFile(story, (await readFile(story, "utf8")).replace("And a bright voice calls everyone near.", "And a trumpet calls."));
+      await held.aborted;
+      control.releaseAll(true);
+      held.go();
+      await r.until(() => r.builds().length === 3, "the cancelled build and the next one");
+    } finally {
+      await watcher.stop();
+      await control.close();
+    }
     const [, cancelled, last] = r.builds();
     expect(!cancelled!.result.ok && cancelled!.result.failure.reason).toBe("cancelled");
     expect(r.events.some((e) => e.type === "state" && e.state === "cancelling")).toBe(true);
@@ -79,8 +99,12 @@ describe("storyc watch", () => {
     const { dir } = await copyExample("suited-man", "suited-man.yaml");
     const child = spawn(process.execPath, [binPath, "watch", "suited-man.yaml", "--renderer", "test"], { cwd: dir });
     let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    for (let i = 0; i < 400 && !out.includes("waiting for changes"); i++) await sleep(25);
+    const changes = new Changes();
+    child.stdout.on("data", (d) => {
+      out += d;
+      changes.notify();
+    });
+    await changes.until(() => out.includes("waiting for changes"), "the first build", 20_000, () => out);
     child.kill("SIGINT");
     const code = await new Promise((resolve) => child.on("close", resolve));
     expect(code).toBe(130);

@@ -7,7 +7,7 @@ import { applyGainLimited, duck } from "./mix.js";
 import { FPS, NARRATION_LEAD_IN, videoEncodeArgs } from "./layout.js";
 import { MUSIC_RATE } from "./music.js";
 import { escapeXml } from "./stills.js";
-import { toSrt, toVtt, type Cue } from "./subtitles.js";
+import { splitCues, toSrt, toVtt, type Cue } from "./subtitles.js";
 import { decodeWav, encodeWav, type Pcm } from "./wav.js";
 import type { Memo } from "../types.js";
 
@@ -77,8 +77,10 @@ export async function composeVideo(
 
   const srt = join(dir, "video.srt");
   const vtt = join(dir, "video.vtt");
-  await writeFile(srt, toSrt(sound.cues));
-  await writeFile(vtt, toVtt(sound.cues));
+  // A narration is split into readable cues (two short lines, a few seconds each) timed within it.
+  const cues = sound.cues.flatMap(splitCues);
+  await writeFile(srt, toSrt(cues));
+  await writeFile(vtt, toVtt(cues));
   return [
     { name: "video.mp4", path: video },
     { name: "video.srt", path: srt },
