@@ -14,6 +14,7 @@ import type { BuildEvent, BuildSummary, EventSink } from "./events.js";
 import { execute } from "./executor.js";
 import { materializeOutputs } from "./materialize.js";
 import { computePlan, forcedNodes, type Plan } from "./plan.js";
+import { openTeamCache, remoteSummary, type TeamCacheOption } from "./team-cache.js";
 
 export interface StoryOptions {
   /** A renderer by name ("local", "vimmerse", "test") or an instance. */
@@ -23,6 +24,11 @@ export interface StoryOptions {
   cacheDir?: string;
   outDir?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The team cache: its settings (URL, read-only), or one already open that
+   * the caller closes (several stories sharing one). Secrets come from `env`.
+   */
+  remoteCache?: TeamCacheOption;
 }
 
 export interface BuildOptions extends StoryOptions {
@@ -46,6 +52,7 @@ export type Failure =
   | { reason: "lockfile"; file: string; message: string; hint: string; line: number; column: number }
   | { reason: "locked"; owner: LockOwner | null; message: string }
   | { reason: "renderer-unavailable"; message: string; hint: string }
+  | { reason: "remote-cache"; message: string }
   | { reason: "nodes-failed"; summary: BuildSummary }
   | { reason: "cancelled"; summary: BuildSummary };
 
@@ -107,12 +114,19 @@ export async function plan(storyFile: string, options: StoryOptions & { force?: 
   const { graph, cache, paths, renderer, story } = prepared.value;
   const lock = await readLock(paths);
   if (!lock.ok) return lock;
-  const result = await computePlan(graph, lock.lock, cache, {
-    force: forcedNodes(graph, options.force ?? []),
-    renderer,
-    settings: resolveSettings(story.settings),
-  });
-  return { ok: true, plan: result, graph, paths, renderer };
+  const team = await openTeamCache(options, paths.projectRoot, () => undefined);
+  if (!team.ok) return team;
+  try {
+    const result = await computePlan(graph, lock.lock, cache, {
+      force: forcedNodes(graph, options.force ?? []),
+      renderer,
+      settings: resolveSettings(story.settings),
+      ...(team.remote ? { remote: team.remote } : {}),
+    });
+    return { ok: true, plan: result, graph, paths, renderer };
+  } finally {
+    await team.close();
+  }
 }
 
 /** Builds a story: renders what is stale, reuses the rest, and writes the video to the output folder. */
@@ -126,6 +140,13 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     return { ok: false, failure: { reason: "no-scenes", message: "the story has no scenes yet: there is nothing to render" } };
   }
   const signal = options.signal ?? new AbortController().signal;
+  let warnings = 0;
+  const team = await openTeamCache(options, paths.projectRoot, (w) => {
+    warnings++;
+    emit({ type: "remote-cache-warning", reason: w.reason, message: w.message });
+  });
+  if (!team.ok) return team;
+  const remote = team.remote;
 
   let held: HeldLock;
   try {
@@ -136,6 +157,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       signal,
     });
   } catch (error) {
+    await team.close();
     if (error instanceof LockTimeoutError) return { ok: false, failure: { reason: "locked", owner: error.owner, message: error.message } };
     if (signal.aborted) return { ok: false, failure: { reason: "cancelled", summary: emptySummary(performance.now() - started) } };
     throw error;
@@ -144,7 +166,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     const lockRead = await readLock(paths);
     if (!lockRead.ok) return lockRead;
     const settings = resolveSettings(story.settings);
-    const thePlan = await computePlan(graph, lockRead.lock, cache, { force: forcedNodes(graph, options.force ?? []), renderer, settings });
+    const thePlan = await computePlan(graph, lockRead.lock, cache, { force: forcedNodes(graph, options.force ?? []), renderer, settings, ...(remote ? { remote } : {}) });
     emit({ type: "plan", plan: thePlan });
 
     const storyRef = relative(dirname(paths.lockfile), paths.story);
@@ -175,7 +197,10 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       keepGoing: Boolean(options.keepGoing),
       signal,
       emit,
+      ...(remote ? { remote } : {}),
     });
+    // Uploads run in the background while nodes render; the build returns only after they finished or gave up.
+    await remote?.drain();
 
     const ok = result.failed.length === 0 && result.cancelled.length === 0 && result.skipped.length === 0 && !signal.aborted;
     const removed: string[] = [];
@@ -207,12 +232,14 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       skipped: result.skipped,
       durationMs: performance.now() - started,
       outputs,
+      ...(remote ? { remote: remoteSummary(remote, result.remote, warnings) } : {}),
     };
     emit({ type: "finished", summary });
     if (signal.aborted) return { ok: false, failure: { reason: "cancelled", summary }, plan: thePlan };
     if (!ok) return { ok: false, failure: { reason: "nodes-failed", summary }, plan: thePlan };
     return { ok: true, summary, plan: thePlan, paths };
   } finally {
+    await team.close();
     await held.release();
   }
 }

@@ -16,6 +16,8 @@ export interface BuildCommandOptions {
   out?: string;
   quality?: string;
   webhookPort?: number;
+  remoteCache?: string;
+  remoteCacheReadonly?: boolean;
 }
 
 export async function buildCommand(story: string, options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
@@ -38,6 +40,7 @@ export async function buildCommand(story: string, options: BuildCommandOptions, 
       onEvent: (event) => reporter.onEvent(event),
       command: `storyc ${argv.join(" ")}`,
       env: io.env,
+      ...(settings.remoteCache ? { remoteCache: settings.remoteCache } : {}),
       ...(settings.outDir ? { outDir: settings.outDir } : {}),
     });
     await reporter.close();

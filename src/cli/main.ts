@@ -51,6 +51,9 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
   const quality = () => new Option("--quality <level>", "local renderer: standard (720p) or high (1080p) (default: quality in storyc.config.yaml, else standard)").choices(["standard", "high"]);
   const jobs = () => new Option("-j, --jobs <n>", "how many nodes to render at once (default: jobs in storyc.config.yaml, else the number of cores)").argParser(positiveInt);
   const collect = (value: string, previous: string[] = []) => [...previous, value];
+  // Team cache (issue 13): the URL may hold credentials, so help shows no default and nothing echoes it.
+  const remoteCache = () => new Option("--remote-cache <url>", "team cache: http(s)://host/path (Bazel HTTP cache protocol), s3://bucket/prefix or a folder (default: STORYC_REMOTE_CACHE, else remote_cache in storyc.config.yaml)");
+  const remoteCacheReadonly = () => new Option("--remote-cache-readonly", "read the team cache, never write to it (also STORYC_REMOTE_CACHE_READONLY=1): for untrusted builds");
 
   program
     .command("plan")
@@ -61,6 +64,8 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .addOption(quality())
     .option("--json", "print the plan as JSON")
     .option("--detailed-exitcode", "exit 0 when nothing is to do, 2 when work is pending, 1 on error")
+    .addOption(remoteCache())
+    .addOption(remoteCacheReadonly())
     .addHelpText("after", "\nExamples:\n  storyc plan story.yaml\n  storyc plan --renderer vimmerse story.yaml\n  storyc plan --detailed-exitcode story.yaml || echo \"needs a build\"")
     .action(async (story: string, options) => {
       const { planCommand } = await import("./plan.js");
@@ -80,6 +85,8 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option("--keep-going", "after a node fails, go on with the nodes that do not depend on it")
     .option("--webhook-port <port>", "vimmerse renderer: receive the API's webhooks on 127.0.0.1:PORT (a hint; status is confirmed with a GET)", Number)
     .option("--json", "print build events as JSON lines")
+    .addOption(remoteCache())
+    .addOption(remoteCacheReadonly())
     .addHelpText(
       "after",
       "\nExamples:\n  storyc build story.yaml\n  storyc build --force 'scene/hop/*' story.yaml\n  storyc build --json story.yaml > events.ndjson\n\nCtrl-C stops starting new work and keeps what finished (exit 130); a second Ctrl-C exits at once.",
@@ -112,6 +119,8 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .addOption(renderer())
     .option("-p, --port <port>", "preview port on 127.0.0.1 (default: any free one)", Number)
     .option("--open", "open the preview in a browser")
+    .addOption(remoteCache())
+    .addOption(remoteCacheReadonly())
     .addOption(jobs())
     .addOption(quality())
     .addHelpText("after", "\nExample:\n  storyc watch --open examples/bunny/bunny.yaml\n\nA save during a local render cancels it and starts again; a save during a paid cloud job\nlets the job finish and builds once more after it. Ctrl-C stops (exit 130).")

@@ -11,6 +11,8 @@ export interface PlanCommandOptions {
   detailedExitcode?: boolean;
   force?: string[];
   quality?: string;
+  remoteCache?: string;
+  remoteCacheReadonly?: boolean;
 }
 
 export async function planCommand(story: string, options: PlanCommandOptions, io: CliIO): Promise<number> {
@@ -23,6 +25,7 @@ export async function planCommand(story: string, options: PlanCommandOptions, io
     force: options.force ?? [],
     rendererOptions: settings.quality ? { quality: settings.quality } : {},
     env: io.env,
+    ...(settings.remoteCache ? { remoteCache: { ...settings.remoteCache, readonly: true } } : {}),
   });
   if (!result.ok) return reportFailure(result.failure, io);
   const { plan: thePlan } = result;

@@ -67,7 +67,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
     prepare: async () => {
       const loaded = await loadProjectConfig(paths.projectRoot);
       if (!loaded.ok) return { ok: false, diagnostics: loaded.diagnostics, text: loaded.text };
-      const settings = applyConfig(options, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism());
+      const settings = applyConfig(options, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism(), io.env);
       return {
         ok: true,
         options: {
@@ -75,6 +75,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
           rendererOptions: settings.quality ? { quality: settings.quality } : {},
           jobs: settings.jobs,
           env: io.env,
+          ...(settings.remoteCache ? { remoteCache: settings.remoteCache } : {}),
           lockTimeoutMs: 60_000,
           command: `storyc watch ${story}`,
           ...(settings.outDir ? { outDir: settings.outDir } : {}),

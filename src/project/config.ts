@@ -5,6 +5,7 @@ import { closest, distance } from "fastest-levenshtein";
 import type { Diagnostic } from "../story/diagnostics.js";
 import { loadStorySource, type MappingShape, type StorySource } from "../story/source.js";
 import { configSchemaPath } from "../paths.js";
+import { resolveRemoteCacheSettings, type RemoteCacheSettings } from "../remote-cache/open.js";
 
 /** The project config's name, at the project root (the folder with .git or .storyc). */
 export const CONFIG_FILE = "storyc.config.yaml";
@@ -16,6 +17,8 @@ export interface ProjectConfig {
   quality?: "standard" | "high";
   /** Relative to the project root. */
   out?: string;
+  /** The team cache's URL or folder; never with credentials. */
+  remote_cache?: string;
 }
 
 export type ConfigResult =
@@ -86,6 +89,8 @@ function describe(source: StorySource, data: unknown, e: ErrorObject): Diagnosti
       const { comparison, limit } = e.params as { comparison: string; limit: number };
       return source.diagnostic("error", "out-of-range", source.range(at), at, `\`${field}\` must be ${comparison} ${limit}`, about);
     }
+    case "pattern":
+      return source.diagnostic("error", "invalid-value", source.range(at), at, `\`${field}\` must not hold a user or password`, "give credentials in the environment (STORYC_REMOTE_CACHE_TOKEN, or the URL in STORYC_REMOTE_CACHE), never in a committed file");
     case "minLength":
       return source.diagnostic("error", "empty-value", source.range(at), at, `\`${field}\` is empty`, about);
     default:
@@ -100,6 +105,8 @@ export interface ProjectFlags {
   quality?: string;
   /** The folder for this story's outputs, as given on the command line (absolute). */
   outDir?: string;
+  remoteCache?: string;
+  remoteCacheReadonly?: boolean;
 }
 
 export interface ProjectSettings {
@@ -107,16 +114,25 @@ export interface ProjectSettings {
   jobs: number;
   quality?: string;
   outDir?: string;
+  remoteCache?: RemoteCacheSettings;
 }
 
 /** Flags over config over built-in defaults. */
-export function applyConfig(flags: ProjectFlags, config: ProjectConfig, project: { root: string; storyName: string }, defaultJobs: number): ProjectSettings {
+export function applyConfig(
+  flags: ProjectFlags,
+  config: ProjectConfig,
+  project: { root: string; storyName: string },
+  defaultJobs: number,
+  env: NodeJS.ProcessEnv = {},
+): ProjectSettings {
   const quality = flags.quality ?? config.quality;
+  const remoteCache = resolveRemoteCacheSettings(flags, config, env);
   const outDir = flags.outDir ?? (config.out ? join(project.root, config.out, project.storyName) : undefined);
   return {
     renderer: flags.renderer ?? config.renderer ?? "local",
     jobs: flags.jobs ?? config.jobs ?? defaultJobs,
     ...(quality ? { quality } : {}),
     ...(outDir ? { outDir } : {}),
+    ...(remoteCache ? { remoteCache } : {}),
   };
 }

@@ -81,7 +81,7 @@ export class RemoteCache {
     const decoded = decodeEntry(key, bytes, this.options.signingKey);
     if (decoded.ok) return decoded.entry;
     const why = decoded.reason === "malformed" ? "is not a storyc action entry" : decoded.reason === "unsigned" ? "is not signed" : "has a signature made with another key";
-    this.warn({ reason: "untrusted", key, message: `ignored action entries of the team cache that are not trusted (the first, ${key.slice(0, 12)}…, ${why})` }, "untrusted");
+    this.warn({ reason: "untrusted", key, message: `ignored action entries of the remote cache that are not trusted (the first, ${key.slice(0, 12)}…, ${why})` }, "untrusted");
     return null;
   }
 
@@ -105,7 +105,7 @@ export class RemoteCache {
       this.stats.downloadedBytes += bytes.length;
       if (bytes.length !== o.size || sha256(bytes) !== o.sha256) {
         this.corrupt.add(o.sha256);
-        this.warn({ reason: "corrupt", sha256: o.sha256, message: `a blob from the team cache did not match its sha256 (${o.sha256.slice(0, 12)}…): discarded, the node is made again` }, `corrupt:${o.sha256}`);
+        this.warn({ reason: "corrupt", sha256: o.sha256, message: `a blob from the remote cache did not match its sha256 (${o.sha256.slice(0, 12)}…): discarded, the node is made again` }, `corrupt:${o.sha256}`);
         return "corrupt";
       }
       await cache.putBytes(bytes, o.name);
@@ -160,11 +160,11 @@ export class RemoteCache {
     } catch (error) {
       if (error instanceof RemoteStoreError && error.kind === "refused") {
         this.writesRefused = true;
-        this.warn({ reason: "refused", message: `the team cache refused a write (${error.message}): this build will not write to it` }, "refused");
+        this.warn({ reason: "refused", message: `the remote cache refused a write (${error.message}): this build will not write to it` }, "refused");
       } else {
         this.down = true;
         const detail = error instanceof Error ? error.message : String(error);
-        this.warn({ reason: "unavailable", message: `the team cache is not available (${detail}): building without it` }, "unavailable");
+        this.warn({ reason: "unavailable", message: `the remote cache is not available (${detail}): building without it` }, "unavailable");
       }
       return fallback;
     }

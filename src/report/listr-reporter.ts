@@ -2,7 +2,7 @@ import { Listr, type ListrTask } from "listr2";
 import type { BuildEvent } from "../build/events.js";
 import type { Plan } from "../build/plan.js";
 import type { Palette } from "./color.js";
-import { formatSummary, lockWaitMessage, seconds, type BuildReporter } from "./build-reporters.js";
+import { formatSummary, lockWaitMessage, remoteWarning, seconds, type BuildReporter } from "./build-reporters.js";
 import { planSummary } from "./plan-text.js";
 
 interface Waiter {
@@ -21,6 +21,8 @@ export class ListrReporter implements BuildReporter {
   private readonly settled = new Map<string, { ok: boolean; error?: string; title?: string }>();
   private running: Promise<unknown> | null = null;
   private summary = "";
+  /** Shown after the task tree, which owns the terminal while it runs. */
+  private readonly warnings: string[] = [];
 
   constructor(
     private readonly write: (text: string) => void,
@@ -48,6 +50,9 @@ export class ListrReporter implements BuildReporter {
         break;
       case "node-cancelled":
         this.settle(e.id, { ok: false, error: "cancelled" });
+        break;
+      case "remote-cache-warning":
+        this.warnings.push(remoteWarning(e, this.p));
         break;
       case "finished":
         for (const id of this.waiters.keys()) this.settle(id, { ok: false, error: "not started" });
@@ -109,6 +114,7 @@ export class ListrReporter implements BuildReporter {
 
   async close(): Promise<void> {
     await this.running;
+    for (const warning of this.warnings) this.write(`${warning}\n`);
     if (this.summary) this.write(`${this.summary}\n`);
   }
 }
