@@ -164,7 +164,11 @@ describe("remote cache over the Bazel HTTP protocol (nginx WebDAV)", () => {
     const server = await nginx();
     const repo = await temps.storyRepo("promo-vertical");
     class PaidRenderer extends TestRenderer {
-      override readonly paid = true;
+      constructor() {
+        super();
+        // The test renderer types `paid` as false; this one stands for the cloud renderer.
+        (this as { paid: boolean }).paid = true;
+      }
       override async render(input: RenderInput): Promise<RenderResult> {
         return { ...(await super.render(input)), remote: { jobId: `job-${input.node.id}` } };
       }
