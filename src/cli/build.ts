@@ -2,6 +2,7 @@ import { relative, resolve } from "node:path";
 import { build } from "../build/build.js";
 import type { BuildEvent } from "../build/events.js";
 import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
+import { redactUrl } from "../remote-cache/redact.js";
 import { reportFailure } from "./failure.js";
 import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
@@ -38,7 +39,8 @@ export async function buildCommand(story: string, options: BuildCommandOptions, 
       lockTimeoutMs: (options.lockTimeout ?? 0) * 1000,
       signal: controller.signal,
       onEvent: (event) => reporter.onEvent(event),
-      command: `storyc ${argv.join(" ")}`,
+      // Recorded in the writer lock and shown to whoever waits on it: without the cache URL's credentials.
+      command: `storyc ${argv.map((arg) => arg.replace(/^(--remote-cache=)?(.*)$/, (_, flag: string | undefined, value: string) => `${flag ?? ""}${redactUrl(value)}`)).join(" ")}`,
       env: io.env,
       ...(settings.remoteCache ? { remoteCache: settings.remoteCache } : {}),
       ...(settings.outDir ? { outDir: settings.outDir } : {}),
