@@ -149,6 +149,19 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await gcCommand(dir, options, io));
     });
 
+  // Issue 13: the lockfile merge driver that storyc init registers with git.
+  program
+    .command("merge-lock")
+    .description("git merge driver for lockfiles: merges entry by entry, drops entries changed on both sides (never conflict markers)")
+    .argument("<base>", "%O: the common ancestor's version")
+    .argument("<ours>", "%A: this branch's version; the merge is written here")
+    .argument("<theirs>", "%B: the other branch's version")
+    .addHelpText("after", '\nRegistered by storyc init; in a clone:\n  git config merge.storyc-lock.driver "npx --no-install storyc merge-lock %O %A %B"')
+    .action(async (base: string, ours: string, theirs: string) => {
+      const { mergeLockCommand } = await import("./merge-lock.js");
+      setExit(await mergeLockCommand(base, ours, theirs, io));
+    });
+
   program
     .command("schema")
     .description("print the story JSON Schema (for editors and other tools)")

@@ -2,12 +2,15 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { basename, join, relative, resolve } from "node:path";
 import { configSchemaPath, schemaPath } from "../paths.js";
 import { CONFIG_FILE } from "./config.js";
+import { DRIVER_COMMAND, GITATTRIBUTES_LINE, MERGE_DRIVER, registerMergeDriver, type RegisterResult } from "./merge-driver.js";
 
 export interface InitResult {
   dir: string;
   story: string;
   created: string[];
   updated: string[];
+  /** Whether the lockfile merge driver went into the repository's git config. */
+  mergeDriver: RegisterResult;
 }
 
 export class InitError extends Error {}
@@ -51,6 +54,18 @@ export async function initStoryRepo(dir: string): Promise<InitResult> {
     }
   }
 
+  // Lockfiles merge entry by entry (storyc merge-lock), never with conflict markers.
+  const gitattributes = join(root, ".gitattributes");
+  const attributes = await readFile(gitattributes, "utf8").catch(() => null);
+  if (attributes === null) {
+    await writeFile(gitattributes, `# storyc: lockfiles merge entry by entry (storyc merge-lock)\n${GITATTRIBUTES_LINE}\n`);
+    created.push(gitattributes);
+  } else if (!attributes.split(/\r?\n/).some((l) => l.includes(`merge=${MERGE_DRIVER}`))) {
+    await writeFile(gitattributes, `${attributes}${attributes.endsWith("\n") || attributes === "" ? "" : "\n"}${GITATTRIBUTES_LINE}\n`);
+    updated.push(gitattributes);
+  }
+  const mergeDriver = await registerMergeDriver(root);
+
   const configSchemaRef = relative(root, configSchemaPath()).split("\\").join("/");
   for (const [file, text] of [
     [join(root, CONFIG_FILE), starterConfig(configSchemaRef)],
@@ -58,7 +73,7 @@ export async function initStoryRepo(dir: string): Promise<InitResult> {
   ] as const) {
     if (await writeIfAbsent(file, text)) created.push(file);
   }
-  return { dir: root, story, created, updated };
+  return { dir: root, story, created, updated, mergeDriver };
 }
 
 async function writeIfAbsent(file: string, text: string): Promise<boolean> {
@@ -136,7 +151,9 @@ function starterReadme(): string {
 - \`npx storyc validate story.yaml\`: check the story, with every problem at its line and column.
 - \`npx storyc build story.yaml\`: render the video into \`out/story/\`; only what changed is rendered again.
 - \`npx storyc watch story.yaml\`: render again on every save, with a live preview page.
-- \`storyc.config.yaml\` holds the project's defaults (renderer, jobs, quality, output folder).
+- \`storyc.config.yaml\` holds the project's defaults (renderer, jobs, quality, output folder, remote cache).
+- After cloning, register the lockfile merge driver once (git does not copy it):
+  \`git config merge.storyc-lock.driver "${DRIVER_COMMAND}"\`
 
 Editors with the YAML language server (VS Code's YAML extension, for one) complete and explain every field
 through the \`$schema\` line at the top of the story.
