@@ -12,6 +12,7 @@ import { resolveSettings, type Story } from "../story/types.js";
 import { loadValidStory } from "../story/valid-story-cache.js";
 import type { BuildEvent, BuildSummary, EventSink } from "./events.js";
 import { execute } from "./executor.js";
+import type { JobPool } from "./pool.js";
 import { materializeOutputs } from "./materialize.js";
 import { computePlan, forcedNodes, type Plan } from "./plan.js";
 import { openTeamCache, remoteSummary, type TeamCacheOption } from "./team-cache.js";
@@ -43,6 +44,8 @@ export interface BuildOptions extends StoryOptions {
   onEvent?: EventSink;
   /** The command line, recorded in the lock for whoever waits on it. */
   command?: string;
+  /** One pool of render slots shared with other stories' builds (see buildStories). */
+  pool?: JobPool;
 }
 
 /** Why a build or plan could not run, for the CLI to turn into a message and an exit code. */
@@ -198,6 +201,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       signal,
       emit,
       ...(remote ? { remote } : {}),
+      ...(options.pool ? { pool: options.pool } : {}),
     });
     // Uploads run in the background while nodes render; the build returns only after they finished or gave up.
     await remote?.drain();

@@ -9,6 +9,7 @@ import type { DepOutput, Memo, Renderer } from "../render/types.js";
 import type { EventSink } from "./events.js";
 import type { Plan } from "./plan.js";
 import type { RemoteCache } from "../remote-cache/remote-cache.js";
+import type { JobPool, MadeNode } from "./pool.js";
 
 /** How many nodes' blobs come down from the team cache at once (downloads wait on the network, not the CPU). */
 const FETCH_CONCURRENCY = 8;
@@ -29,6 +30,8 @@ export interface ExecuteContext {
   emit: EventSink;
   /** The team cache: fresh nodes' bytes come from it when needed, rendered nodes go to it. */
   remote?: RemoteCache;
+  /** Shared with the builds of other stories running at the same time. */
+  pool?: JobPool;
 }
 
 export interface ExecuteResult {
@@ -195,53 +198,69 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
 
 async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter): Promise<Status> {
   const { cache, emit, lock } = ctx;
-  const started = performance.now();
-  emit({ type: "node-start", id: node.id, label: node.label });
-  const workDir = await cache.scratch(node.id);
-  try {
-    const deps: Record<string, DepOutput | DepOutput[]> = {};
-    for (const [role, ids] of Object.entries(node.deps)) {
-      deps[role] = Array.isArray(ids) ? ids.map((id) => result.outputs.get(id)!) : result.outputs.get(ids)!;
+  let started = performance.now();
+  const make = async (): Promise<MadeNode> => {
+    started = performance.now();
+    emit({ type: "node-start", id: node.id, label: node.label });
+    const workDir = await cache.scratch(node.id);
+    try {
+      const deps: Record<string, DepOutput | DepOutput[]> = {};
+      for (const [role, ids] of Object.entries(node.deps)) {
+        deps[role] = Array.isArray(ids) ? ids.map((id) => result.outputs.get(id)!) : result.outputs.get(ids)!;
+      }
+      const pending = lock.pending?.[node.id]?.key === node.key ? lock.pending[node.id]!.remote : undefined;
+      const rendered = await ctx.renderer.render({
+        node,
+        story: ctx.story,
+        storyFile: ctx.storyFile,
+        settings: ctx.settings,
+        deps,
+        workDir,
+        signal: ctx.signal,
+        pending,
+        memo: cacheMemo(cache, ctx.renderer.identity),
+        progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
+        recordPending: async (remote: RemoteRecord, nodeIds?: string[]) => {
+          lock.pending ??= {};
+          for (const id of nodeIds ?? [node.id]) {
+            const target = ctx.graph.byId.get(id);
+            if (target) lock.pending[id] = { key: target.key, remote };
+          }
+          await writer.write();
+        },
+      });
+      const stored: StoredOutput[] = [];
+      for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
+      const meta = rendered.meta ?? {};
+      await cache.putAction(node.key, { outputs: stored, meta });
+      // In the background: the build goes on, and waits for the uploads before it returns.
+      ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
+      return { stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) };
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
     }
-    const pending = lock.pending?.[node.id]?.key === node.key ? lock.pending[node.id]!.remote : undefined;
-    const rendered = await ctx.renderer.render({
-      node,
-      story: ctx.story,
-      storyFile: ctx.storyFile,
-      settings: ctx.settings,
-      deps,
-      workDir,
-      signal: ctx.signal,
-      pending,
-      memo: cacheMemo(cache, ctx.renderer.identity),
-      progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
-      recordPending: async (remote: RemoteRecord, nodeIds?: string[]) => {
-        lock.pending ??= {};
-        for (const id of nodeIds ?? [node.id]) {
-          const target = ctx.graph.byId.get(id);
-          if (target) lock.pending[id] = { key: target.key, remote };
-        }
-        await writer.write();
-      },
-    });
-    const stored: StoredOutput[] = [];
-    for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
-    const meta = rendered.meta ?? {};
-    await cache.putAction(node.key, { outputs: stored, meta });
-    // In the background: the build goes on, and waits for the uploads before it returns.
-    ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
+  };
+  try {
+    // Several stories at once: one pool of slots, and a key two stories share is made once.
+    const made = ctx.pool ? await ctx.pool.make(`${cache.dir}\0${node.key}`, make) : { ...(await make()), shared: false };
+    const { stored, meta } = made;
     lock.nodes[node.id] = {
       key: node.key,
       digests: node.digests,
       outputs: stored.map((o) => cache.lockOutput(o)),
       ...(Object.keys(meta).length ? { meta } : {}),
-      ...(rendered.remote ? { remote: rendered.remote } : {}),
+      ...(made.remote ? { remote: made.remote } : {}),
     };
     if (lock.pending?.[node.id]) delete lock.pending[node.id];
     result.outputs.set(node.id, depOutput(cache, node.id, stored, meta));
     await writer.write();
-    result.rendered.push(node.id);
-    emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
+    if (made.shared) {
+      result.restored.push(node.id);
+      emit({ type: "node-done", id: node.id, label: node.label, durationMs: 0, restored: true });
+    } else {
+      result.rendered.push(node.id);
+      emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
+    }
     return "done";
   } catch (error) {
     if (ctx.signal.aborted) {
@@ -253,8 +272,6 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
     result.failed.push({ id: node.id, error: message });
     emit({ type: "node-failed", id: node.id, label: node.label, error: message });
     return "failed";
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
   }
 }
 
