@@ -4,6 +4,7 @@ import type { BuildEvent } from "../build/events.js";
 import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
 import { redactUrl } from "../remote-cache/redact.js";
 import { reportFailure } from "./failure.js";
+import { buildStoriesCommand, isOneStory } from "./stories.js";
 import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
@@ -21,8 +22,11 @@ export interface BuildCommandOptions {
   remoteCacheReadonly?: boolean;
 }
 
-export async function buildCommand(story: string, options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
-  const file = resolve(io.cwd, story);
+export async function buildCommand(stories: string | string[], options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
+  const args = typeof stories === "string" ? [stories] : stories;
+  // Several stories, a folder, a glob, or none (every story of the project): one pool of jobs.
+  if (!isOneStory(args)) return buildStoriesCommand(args, options, io, argv);
+  const file = resolve(io.cwd, args[0]!);
   const resolved = await projectSettings(file, { ...options, ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}) }, io);
   if (!resolved.ok) return resolved.exitCode;
   const { settings } = resolved;

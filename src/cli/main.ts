@@ -58,24 +58,25 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
   program
     .command("plan")
     .description("show what a build would render and why: + new, ~ changed, - removed, = fresh")
-    .argument("<story>", "story file")
+    .argument("[stories...]", "story files, folders or globs (default: every story of the project)")
     .addOption(renderer())
     .option("--force <node>", "treat a node (or pattern with *) as stale, with everything downstream; repeatable", collect)
     .addOption(quality())
     .option("--json", "print the plan as JSON")
+    .addOption(new Option("--format <format>", "text, json, or markdown (a table for a pull-request comment)").choices(["text", "json", "markdown"]))
     .option("--detailed-exitcode", "exit 0 when nothing is to do, 2 when work is pending, 1 on error")
     .addOption(remoteCache())
     .addOption(remoteCacheReadonly())
     .addHelpText("after", "\nExamples:\n  storyc plan story.yaml\n  storyc plan --renderer vimmerse story.yaml\n  storyc plan --detailed-exitcode story.yaml || echo \"needs a build\"")
-    .action(async (story: string, options) => {
+    .action(async (stories: string[], options) => {
       const { planCommand } = await import("./plan.js");
-      setExit(await planCommand(story, options, io));
+      setExit(await planCommand(stories, options, io));
     });
 
   program
     .command("build")
     .description("render what changed and write the video to out/<story>/")
-    .argument("<story>", "story file")
+    .argument("[stories...]", "story files, folders or globs (default: every story of the project)")
     .addOption(renderer())
     .addOption(jobs())
     .option("--force <node>", "render a node (or pattern with *) again, with everything downstream; repeatable", collect)
@@ -91,9 +92,9 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       "after",
       "\nExamples:\n  storyc build story.yaml\n  storyc build --force 'scene/hop/*' story.yaml\n  storyc build --json story.yaml > events.ndjson\n\nCtrl-C stops starting new work and keeps what finished (exit 130); a second Ctrl-C exits at once.",
     )
-    .action(async (story: string, options) => {
+    .action(async (stories: string[], options) => {
       const { buildCommand } = await import("./build.js");
-      setExit(await buildCommand(story, options, io, process.argv.slice(2)));
+      setExit(await buildCommand(stories, options, io, process.argv.slice(2)));
     });
 
   program

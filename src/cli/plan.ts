@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { plan } from "../build/build.js";
 import { formatPlan, hasWork } from "../report/plan-text.js";
 import { reportFailure } from "./failure.js";
+import { isOneStory, planStoriesCommand } from "./stories.js";
 import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
@@ -11,12 +12,17 @@ export interface PlanCommandOptions {
   detailedExitcode?: boolean;
   force?: string[];
   quality?: string;
+  /** text (default), json (same as --json) or markdown (a table for a pull-request comment). */
+  format?: string;
   remoteCache?: string;
   remoteCacheReadonly?: boolean;
 }
 
-export async function planCommand(story: string, options: PlanCommandOptions, io: CliIO): Promise<number> {
-  const file = resolve(io.cwd, story);
+export async function planCommand(stories: string | string[], options: PlanCommandOptions, io: CliIO): Promise<number> {
+  const args = typeof stories === "string" ? [stories] : stories;
+  // Several stories, a folder, a glob, or none (every story of the project).
+  if (!isOneStory(args) || options.format === "markdown") return planStoriesCommand(args, options, io);
+  const file = resolve(io.cwd, args[0]!);
   const resolved = await projectSettings(file, options, io);
   if (!resolved.ok) return resolved.exitCode;
   const { settings } = resolved;
@@ -29,7 +35,7 @@ export async function planCommand(story: string, options: PlanCommandOptions, io
   });
   if (!result.ok) return reportFailure(result.failure, io);
   const { plan: thePlan } = result;
-  if (options.json) {
+  if (options.json || options.format === "json") {
     io.stdout.write(
       JSON.stringify(
         {
