@@ -3,7 +3,7 @@ import { FolderStore } from "./folder.js";
 import { HttpStore } from "./http.js";
 import { redactUrl } from "./redact.js";
 import { RemoteCache, type RemoteCacheWarning } from "./remote-cache.js";
-import type { RemoteStore, RemoteTimeouts } from "./store.js";
+import { DEFAULT_TIMEOUTS, type RemoteStore, type RemoteTimeouts } from "./store.js";
 
 /** Where the team cache is and how to use it, as the command line, the project config and the environment say. */
 export interface RemoteCacheSettings {
@@ -36,6 +36,7 @@ export async function openRemoteCache(
   options: { env: NodeJS.ProcessEnv; baseDir: string; onWarning?: (w: RemoteCacheWarning) => void; timeouts?: RemoteTimeouts },
 ): Promise<OpenResult> {
   const { env } = options;
+  const timeouts = options.timeouts ?? timeoutsFrom(env);
   const token = env.STORYC_REMOTE_CACHE_TOKEN || undefined;
   const signingKey = env.STORYC_REMOTE_CACHE_SIGNING_KEY || undefined;
   const secrets: string[] = [token, signingKey].filter((s): s is string => Boolean(s));
@@ -49,13 +50,13 @@ export async function openRemoteCache(
       return { ok: false, message: `the remote cache ${redactUrl(spec)} is not a valid URL` };
     }
     if (url.password) secrets.push(decodeURIComponent(url.password), url.password);
-    store = new HttpStore(spec, { ...(token ? { token } : {}), ...(options.timeouts ? { timeouts: options.timeouts } : {}) });
+    store = new HttpStore(spec, { ...(token ? { token } : {}), ...(timeouts ? { timeouts } : {}) });
   } else if (/^s3:\/\//i.test(spec)) {
     if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(spec)) return { ok: false, message: `the remote cache ${redactUrl(spec)} does not name an S3 bucket (s3://bucket/prefix)` };
     // Loaded only for s3://: the SDK is large, and most builds never need it.
     const { S3Store } = await import("./s3.js");
     if (env.AWS_SECRET_ACCESS_KEY) secrets.push(env.AWS_SECRET_ACCESS_KEY);
-    store = new S3Store(spec, env, options.timeouts);
+    store = new S3Store(spec, env, timeouts);
   } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     return { ok: false, message: `the remote cache ${redactUrl(spec)} has a scheme storyc does not know: use http(s)://, s3:// or a folder` };
   } else {
@@ -70,4 +71,15 @@ export async function openRemoteCache(
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     }),
   };
+}
+
+/**
+ * STORYC_REMOTE_CACHE_TIMEOUT (seconds): how long one request may take
+ * before the cache counts as down for this build. Connecting gets at most 5 s.
+ */
+function timeoutsFrom(env: NodeJS.ProcessEnv): RemoteTimeouts | undefined {
+  const seconds = Number(env.STORYC_REMOTE_CACHE_TIMEOUT);
+  if (!env.STORYC_REMOTE_CACHE_TIMEOUT || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  const ms = Math.round(seconds * 1000);
+  return { connectMs: Math.min(ms, DEFAULT_TIMEOUTS.connectMs), requestMs: ms };
 }
