@@ -59,7 +59,8 @@ export type Failure =
   | { reason: "nodes-failed"; summary: BuildSummary }
   | { reason: "cancelled"; summary: BuildSummary };
 
-export type PlanResult = { ok: true; plan: Plan; graph: BuildGraph; paths: StoryPaths; renderer: Renderer } | { ok: false; failure: Failure };
+/** `warnings`: what the remote cache could not do while planning (each kind once). */
+export type PlanResult = { ok: true; plan: Plan; graph: BuildGraph; paths: StoryPaths; renderer: Renderer; warnings: string[] } | { ok: false; failure: Failure };
 export type BuildResult = { ok: true; summary: BuildSummary; plan: Plan; paths: StoryPaths } | { ok: false; failure: Failure; plan?: Plan };
 
 interface Prepared {
@@ -117,7 +118,8 @@ export async function plan(storyFile: string, options: StoryOptions & { force?: 
   const { graph, cache, paths, renderer, story } = prepared.value;
   const lock = await readLock(paths);
   if (!lock.ok) return lock;
-  const team = await openTeamCache(options, paths.projectRoot, () => undefined);
+  const warnings: string[] = [];
+  const team = await openTeamCache(options, paths.projectRoot, (w) => warnings.push(w.message));
   if (!team.ok) return team;
   try {
     const result = await computePlan(graph, lock.lock, cache, {
@@ -126,7 +128,7 @@ export async function plan(storyFile: string, options: StoryOptions & { force?: 
       settings: resolveSettings(story.settings),
       ...(team.remote ? { remote: team.remote } : {}),
     });
-    return { ok: true, plan: result, graph, paths, renderer };
+    return { ok: true, plan: result, graph, paths, renderer, warnings };
   } finally {
     await team.close();
   }

@@ -35,6 +35,7 @@ export async function planCommand(stories: string | string[], options: PlanComma
   });
   if (!result.ok) return reportFailure(result.failure, io);
   const { plan: thePlan } = result;
+  for (const warning of result.warnings) io.stderr.write(`warning: ${warning}\n`);
   if (options.json || options.format === "json") {
     io.stdout.write(
       JSON.stringify(

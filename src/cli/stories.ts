@@ -112,7 +112,8 @@ export async function planStoriesCommand(args: readonly string[], options: PlanC
   let exit: number = ExitCode.ok;
   for (const { file, result } of results) {
     if (!result.ok) exit = Math.max(exit, reportFailure(result.failure, io));
-    else plans.push({ story: show(file), plan: result.plan, renderer: result.renderer.identity.name });
+    else for (const warning of result.warnings) io.stderr.write(`warning: ${show(file)}: ${warning}\n`);
+    if (result.ok) plans.push({ story: show(file), plan: result.plan, renderer: result.renderer.identity.name });
   }
   const format = options.json ? "json" : (options.format ?? "text");
   if (format === "markdown") io.stdout.write(formatPlansMarkdown(plans));

@@ -80,4 +80,31 @@ describe("storyc build --remote-cache (the CLI)", () => {
     expect(cached.length).toBeLessThan(onServer.length / 4);
     expect((await stat(join(clone, "suited-man.lock"))).size).toBeGreaterThan(0);
   }, 180_000);
+
+  it("storyc plan in a fresh clone counts what the remote cache holds as fresh, and warns once when it is down", async () => {
+    const server = await startNginxCache();
+    servers.push(server);
+    const repo = await temps.storyRepo("suited-man");
+    expect((await runBin(["build", "suited-man.yaml", "--renderer", "test", "--remote-cache", server.url], { cwd: repo })).code).toBe(0);
+    await temps.commitAll(repo, "build");
+    const clone = await temps.clone(repo);
+
+    const without = await runBin(["plan", "suited-man.yaml", "--renderer", "test", "--detailed-exitcode"], { cwd: clone });
+    expect(without.code).toBe(2);
+    expect(without.stdout).toMatch(/^~ video\s+output missing from the cache$/m);
+
+    const before = (await server.requests()).length;
+    const withCache = await runBin(["plan", "suited-man.yaml", "--renderer", "test", "--detailed-exitcode", "--remote-cache", server.url], { cwd: clone });
+    expect(withCache.code).toBe(0);
+    expect(withCache.stdout).toMatch(/^= video\s+in the remote cache$/m);
+    // Planning only looks: it asks whether blobs exist and downloads nothing.
+    const planned = (await server.requests()).slice(before);
+    expect(planned.filter((r) => r.method === "HEAD").length).toBeGreaterThan(0);
+    expect(planned.filter((r) => r.method !== "HEAD")).toEqual([]);
+
+    await server.stop();
+    const down = await runBin(["plan", "suited-man.yaml", "--renderer", "test", "--remote-cache", server.url], { cwd: clone });
+    expect(down.code).toBe(0);
+    expect(down.stderr.match(/^warning: the remote cache is not available/gm)).toHaveLength(1);
+  });
 });
