@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { afterEach, describe, expect, it } from "vitest";
@@ -106,5 +106,28 @@ describe("storyc build --remote-cache (the CLI)", () => {
     const down = await runBin(["plan", "suited-man.yaml", "--renderer", "test", "--remote-cache", server.url], { cwd: clone });
     expect(down.code).toBe(0);
     expect(down.stderr.match(/^warning: the remote cache is not available/gm)).toHaveLength(1);
+  });
+
+  it("remote_cache in storyc.config.yaml (a folder, relative to the project root); STORYC_REMOTE_CACHE wins over it", async () => {
+    const repo = await temps.storyRepo("suited-man");
+    await writeFile(join(repo, "storyc.config.yaml"), "renderer: test\nremote_cache: team-cache\n");
+    const built = await runBin(["build", "suited-man.yaml"], { cwd: repo });
+    expect(built.code).toBe(0);
+    expect((await readdir(join(repo, "team-cache", "ac"))).length).toBeGreaterThan(0);
+
+    const elsewhere = await temps.make("env-cache");
+    const viaEnv = await runBin(["build", "suited-man.yaml", "--force", "video"], { cwd: repo, env: { STORYC_REMOTE_CACHE: elsewhere, STORYC_REMOTE_CACHE_READONLY: "1" } });
+    expect(viaEnv.code).toBe(0);
+    expect(viaEnv.stdout).toContain("from the remote cache (0 B down, 0 B up, read-only)");
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it("a config with credentials in remote_cache is refused before anything is built", async () => {
+    const repo = await temps.storyRepo("suited-man");
+    await writeFile(join(repo, "storyc.config.yaml"), "remote_cache: https://bob:pw@cache.example.com/storyc\n");
+    const r = await runBin(["build", "suited-man.yaml", "--renderer", "test"], { cwd: repo });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("`remote_cache` must not hold a user or password");
+    expect((await readdir(repo)).includes("suited-man.lock")).toBe(false);
   });
 });
