@@ -8,7 +8,7 @@ import { hashJson } from "../graph/hash.js";
 import type { DepOutput, Memo, Renderer } from "../render/types.js";
 import type { EventSink } from "./events.js";
 import type { Plan } from "./plan.js";
-import type { RemoteCache } from "../remote-cache/remote-cache.js";
+import type { FetchOutcome, RemoteCache } from "../remote-cache/remote-cache.js";
 import type { JobPool, MadeNode } from "./pool.js";
 
 /** How many nodes' blobs come down from the team cache at once (downloads wait on the network, not the CPU). */
@@ -150,15 +150,14 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
     const reuse = item.reuse!;
     status.set(id, "fetching");
     fetching.add(id);
-    const before = ctx.remote?.stats.downloadedBytes ?? 0;
-    const fetched = ctx.remote ? ctx.remote.fetch(reuse.outputs, cache) : Promise.resolve("unavailable" as const);
+    const fetched: Promise<FetchOutcome> = ctx.remote ? ctx.remote.fetch(reuse.outputs, cache) : Promise.resolve({ ok: false, reason: "unavailable" });
     const task = fetched.then((outcome) => {
       fetching.delete(id);
       running.delete(id);
-      if (outcome === "ok") {
+      if (outcome.ok) {
         status.set(id, "done");
         result.outputs.set(id, depOutput(cache, id, reuse.outputs, reuse.meta));
-        emit({ type: "node-downloaded", id, label: item.label, bytes: (ctx.remote?.stats.downloadedBytes ?? 0) - before });
+        emit({ type: "node-downloaded", id, label: item.label, bytes: outcome.bytes });
         return;
       }
       // Not usable after all: the node is made here, and no longer counts as reused.

@@ -36,8 +36,8 @@ export interface RemoteCacheOptions {
   onWarning?: (warning: RemoteCacheWarning) => void;
 }
 
-/** The outcome of bringing a node's blobs into the local cache. */
-export type FetchOutcome = "ok" | "missing" | "corrupt" | "unavailable";
+/** The outcome of bringing a node's blobs into the local cache, with the bytes that came down for it. */
+export type FetchOutcome = { ok: true; bytes: number } | { ok: false; reason: "missing" | "corrupt" | "unavailable" };
 
 /**
  * The team cache as a build uses it, over any backend: verified downloads,
@@ -97,21 +97,23 @@ export class RemoteCache {
    * reported; the caller makes the node again.
    */
   async fetch(outputs: readonly StoredOutput[], cache: Cache): Promise<FetchOutcome> {
+    let total = 0;
     for (const o of outputs) {
       if (await cache.isIntact(o.sha256, o.size)) continue;
-      if (this.down) return "unavailable";
+      if (this.down) return { ok: false, reason: "unavailable" };
       const bytes = await this.call(() => this.store.get(`cas/${o.sha256}`), null);
-      if (!bytes) return this.down ? "unavailable" : "missing";
+      if (!bytes) return { ok: false, reason: this.down ? "unavailable" : "missing" };
       this.stats.downloadedBytes += bytes.length;
+      total += bytes.length;
       if (bytes.length !== o.size || sha256(bytes) !== o.sha256) {
         this.corrupt.add(o.sha256);
         this.warn({ reason: "corrupt", sha256: o.sha256, message: `a blob from the remote cache did not match its sha256 (${o.sha256.slice(0, 12)}…): discarded, the node is made again` }, `corrupt:${o.sha256}`);
-        return "corrupt";
+        return { ok: false, reason: "corrupt" };
       }
       await cache.putBytes(bytes, o.name);
       this.stats.downloadedBlobs++;
     }
-    return "ok";
+    return { ok: true, bytes: total };
   }
 
   /**
