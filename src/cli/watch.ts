@@ -4,7 +4,7 @@ import { relative, resolve } from "node:path";
 import { applyConfig, configPath, loadProjectConfig } from "../project/config.js";
 import { storyPaths } from "../project/paths.js";
 import { formatDiagnostic } from "../report/diagnostics.js";
-import { formatSummary, seconds } from "../report/build-reporters.js";
+import { formatSummary, remoteWarning, seconds } from "../report/build-reporters.js";
 import { PreviewState } from "../watch/preview-model.js";
 import { PreviewServer } from "../watch/preview-server.js";
 import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
@@ -46,6 +46,8 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
       write(`${p.dim("watch")} ${p.red("invalid")}: fix ${what} and save; still watching\n`);
     } else if (event.type === "build" && event.event.type === "node-done" && !event.event.restored) {
       write(`  ${p.green("✓")} ${event.event.label} ${p.dim(`(${seconds(event.event.durationMs)})`)}\n`);
+    } else if (event.type === "build" && event.event.type === "remote-cache-warning") {
+      write(`  ${remoteWarning(event.event, p)}\n`);
     } else if (event.type === "build" && event.event.type === "node-failed") {
       write(`  ${p.red("✗")} ${event.event.label}: ${event.event.error}\n`);
     } else if (event.type === "built") {
