@@ -40,9 +40,10 @@ export async function freePort(): Promise<number> {
 /**
  * Debian's nginx serving WebDAV on 127.0.0.1 (the Bazel HTTP cache protocol
  * as plain files), with its config, temp folders, logs and pid in a temp
- * folder. With `token`, requests without `Authorization: Bearer <token>` get 401.
+ * folder. With `token`, requests without `Authorization: Bearer <token>` get 401;
+ * with `refuseWrites`, every PUT gets 405 (a cache served read-only).
  */
-export async function startNginxCache(options: { token?: string } = {}): Promise<NginxCache> {
+export async function startNginxCache(options: { token?: string; refuseWrites?: boolean } = {}): Promise<NginxCache> {
   const dir = await mkdtemp(join(tmpdir(), "storyc-nginx-"));
   const root = join(dir, "data");
   await mkdir(root);
@@ -69,7 +70,7 @@ http {
     root ${root};
     location / {
       ${auth}
-      dav_methods PUT DELETE;
+      dav_methods ${options.refuseWrites ? "off" : "PUT DELETE"};
       create_full_put_path on;
       dav_access user:rw group:r all:r;
     }

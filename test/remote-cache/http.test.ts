@@ -182,4 +182,18 @@ describe("remote cache over the Bazel HTTP protocol (nginx WebDAV)", () => {
     expect(lock.nodes["video"]?.remote).toEqual({ jobId: "job-video" });
     expect(run.summary.restored).toHaveLength(ALL_NODES);
   });
+
+  it("a cache that refuses writes costs one warning; the build finishes and keeps its work", async () => {
+    const server = await nginx({ refuseWrites: true });
+    const repo = await temps.storyRepo("promo-vertical");
+    const run = await buildIn(repo, { url: server.url });
+    expect(run.summary.ok).toBe(true);
+    expect(run.calls).toHaveLength(ALL_NODES);
+    expect(warnings(run).map((w) => w.reason)).toEqual(["refused"]);
+    expect(warnings(run)[0]!.message).toContain("answered 405");
+    // After the first refusal the build stops trying: at most the uploads already in flight (4 at once), not one per blob.
+    const puts = (await server.requests()).filter((r) => r.method === "PUT");
+    expect(puts.length).toBeGreaterThan(0);
+    expect(puts.length).toBeLessThanOrEqual(4);
+  });
 });
