@@ -17,7 +17,7 @@ afterEach(async () => {
   await temps.removeAll();
 });
 
-async function nginx(options: { token?: string } = {}): Promise<NginxCache> {
+async function nginx(options: { token?: string; refuseWrites?: boolean } = {}): Promise<NginxCache> {
   const server = await startNginxCache(options);
   servers.push(server);
   return server;
