@@ -23,8 +23,8 @@ export class HttpStore implements RemoteStore {
     const parsed = new URL(url);
     if (options.token) this.headers.authorization = `Bearer ${options.token}`;
     else if (parsed.username || parsed.password) {
-      const user = decodeURIComponent(parsed.username);
-      const password = decodeURIComponent(parsed.password);
+      const user = safeDecode(parsed.username);
+      const password = safeDecode(parsed.password);
       this.headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
     }
     parsed.username = "";
@@ -99,6 +99,15 @@ export class HttpStore implements RemoteStore {
     const e = error as { code?: unknown; name?: unknown };
     const why = typeof e?.code === "string" ? e.code : typeof e?.name === "string" ? e.name : "network error";
     return new RemoteStoreError("unavailable", `${method} ${this.location}/${shortPath(path)} failed: ${why}`);
+  }
+}
+
+/** A URL's user or password as typed; a malformed %-escape is kept as it is rather than thrown. */
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
   }
 }
 

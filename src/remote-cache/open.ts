@@ -49,7 +49,7 @@ export async function openRemoteCache(
     } catch {
       return { ok: false, message: `the remote cache ${redactUrl(spec)} is not a valid URL` };
     }
-    if (url.password) secrets.push(decodeURIComponent(url.password), url.password);
+    if (url.password) secrets.push(url.password, safeDecode(url.password));
     store = new HttpStore(spec, { ...(token ? { token } : {}), ...(timeouts ? { timeouts } : {}) });
   } else if (/^s3:\/\//i.test(spec)) {
     if (!/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/|$)/.test(spec)) return { ok: false, message: `the remote cache ${redactUrl(spec)} does not name an S3 bucket (s3://bucket/prefix)` };
@@ -71,6 +71,14 @@ export async function openRemoteCache(
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     }),
   };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /**
