@@ -32,6 +32,8 @@ export class HttpStore implements RemoteStore {
     this.base = parsed.href.replace(/\/+$/, "");
     this.location = redactUrl(url);
     this.agent = new Agent({
+      // A plan asks about every node at once: queue those requests on a few connections rather than open hundreds.
+      connections: 16,
       connect: { timeout: timeouts.connectMs },
       headersTimeout: timeouts.connectMs + timeouts.requestMs,
       bodyTimeout: timeouts.requestMs,
