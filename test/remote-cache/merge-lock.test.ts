@@ -72,4 +72,14 @@ describe("storyc merge-lock (git merge driver)", () => {
     const merged = JSON.parse(await readFile(a!, "utf8")) as { nodes: Record<string, { key: string }> };
     expect(Object.fromEntries(Object.entries(merged.nodes).map(([id, e]) => [id, e.key]))).toEqual({ music: "4", title: "6" });
   });
+
+  it("another tool's *.lock (not a storyc lockfile) is merged line by line, as git would without the driver", async () => {
+    const dir = await temps.make("merge-other");
+    const [o, a, b] = ["o", "a", "b"].map((n) => join(dir, `${n}.lock`));
+    await writeFile(o!, "alpha 1\nbeta 1\ngamma 1\n");
+    await writeFile(a!, "alpha 2\nbeta 1\ngamma 1\n");
+    await writeFile(b!, "alpha 1\nbeta 1\ngamma 2\n");
+    expect((await runBin(["merge-lock", o!, a!, b!])).code).toBe(0);
+    expect(await readFile(a!, "utf8")).toBe("alpha 2\nbeta 1\ngamma 2\n");
+  });
 });
