@@ -15,9 +15,11 @@ import { resolveSettings, type Story } from "../story/types.js";
 import { loadValidStory } from "../story/valid-story-cache.js";
 import type { BuildEvent, BuildSummary, EventSink } from "./events.js";
 import { execute } from "./executor.js";
+import type { JobPool } from "./pool.js";
 import { materializeOutputs } from "./materialize.js";
 import { removeOwnScratch } from "./scratch.js";
 import { computePlan, forcedNodes, unmatchedPatterns, type Plan, type UnmatchedPattern } from "./plan.js";
+import { openTeamCache, remoteSummary, type TeamCacheOption } from "./team-cache.js";
 
 export interface StoryOptions {
   /** A renderer by name ("local", "vimmerse", "test") or an instance. */
@@ -27,6 +29,11 @@ export interface StoryOptions {
   cacheDir?: string;
   outDir?: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The team cache: its settings (URL, read-only), or one already open that
+   * the caller closes (several stories sharing one). Secrets come from `env`.
+   */
+  remoteCache?: TeamCacheOption;
 }
 
 export interface BuildOptions extends StoryOptions {
@@ -41,6 +48,8 @@ export interface BuildOptions extends StoryOptions {
   onEvent?: EventSink;
   /** The command line, recorded in the lock for whoever waits on it. */
   command?: string;
+  /** One pool of render slots shared with other stories' builds (see buildStories). */
+  pool?: JobPool;
 }
 
 /** Why a build or plan could not run, for the CLI to turn into a message and an exit code. */
@@ -52,10 +61,12 @@ export type Failure =
   | { reason: "renderer-unavailable"; message: string; hint: string }
   | { reason: "path"; path: string; message: string; hint: string }
   | { reason: "force-unmatched"; patterns: UnmatchedPattern[] }
+  | { reason: "remote-cache"; message: string }
   | { reason: "nodes-failed"; summary: BuildSummary }
   | { reason: "cancelled"; summary: BuildSummary };
 
-export type PlanResult = { ok: true; plan: Plan; graph: BuildGraph; paths: StoryPaths; renderer: Renderer } | { ok: false; failure: Failure };
+/** `warnings`: what the remote cache could not do while planning (each kind once). */
+export type PlanResult = { ok: true; plan: Plan; graph: BuildGraph; paths: StoryPaths; renderer: Renderer; warnings: string[] } | { ok: false; failure: Failure };
 export type BuildResult = { ok: true; summary: BuildSummary; plan: Plan; paths: StoryPaths } | { ok: false; failure: Failure; plan?: Plan };
 
 interface Prepared {
@@ -132,12 +143,20 @@ export async function plan(storyFile: string, options: StoryOptions & { force?: 
   if (unmatched.length) return { ok: false, failure: { reason: "force-unmatched", patterns: unmatched } };
   const lock = await readLock(paths);
   if (!lock.ok) return lock;
-  const result = await computePlan(graph, lock.lock, cache, {
-    force: forcedNodes(graph, options.force ?? []),
-    renderer,
-    settings: resolveSettings(story.settings),
-  });
-  return { ok: true, plan: result, graph, paths, renderer };
+  const warnings: string[] = [];
+  const team = await openTeamCache(options, paths.projectRoot, (w) => warnings.push(w.message));
+  if (!team.ok) return team;
+  try {
+    const result = await computePlan(graph, lock.lock, cache, {
+      force: forcedNodes(graph, options.force ?? []),
+      renderer,
+      settings: resolveSettings(story.settings),
+      ...(team.remote ? { remote: team.remote } : {}),
+    });
+    return { ok: true, plan: result, graph, paths, renderer, warnings };
+  } finally {
+    await team.close();
+  }
 }
 
 /** Builds a story: renders what is stale, reuses the rest, and writes the video to the output folder. */
@@ -160,6 +179,13 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     if (error instanceof PathError) return { ok: false, failure: { reason: "path", path: error.path, message: `cannot write the video to ${error.message}`, hint: error.hint } };
     throw error;
   }
+  let warnings = 0;
+  const team = await openTeamCache(options, paths.projectRoot, (w) => {
+    warnings++;
+    emit({ type: "remote-cache-warning", reason: w.reason, message: w.message });
+  });
+  if (!team.ok) return team;
+  const remote = team.remote;
 
   let held: HeldLock;
   try {
@@ -170,6 +196,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       signal,
     });
   } catch (error) {
+    await team.close();
     if (error instanceof LockTimeoutError) return { ok: false, failure: { reason: "locked", owner: error.owner, message: error.message } };
     if (signal.aborted) return { ok: false, failure: { reason: "cancelled", summary: emptySummary(performance.now() - started) } };
     throw error;
@@ -178,7 +205,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     const lockRead = await readLock(paths);
     if (!lockRead.ok) return lockRead;
     const settings = resolveSettings(story.settings);
-    const thePlan = await computePlan(graph, lockRead.lock, cache, { force: forcedNodes(graph, options.force ?? []), renderer, settings });
+    const thePlan = await computePlan(graph, lockRead.lock, cache, { force: forcedNodes(graph, options.force ?? []), renderer, settings, ...(remote ? { remote } : {}) });
     emit({ type: "plan", plan: thePlan });
 
     const storyRef = relative(dirname(paths.lockfile), paths.story);
@@ -209,7 +236,11 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       keepGoing: Boolean(options.keepGoing),
       signal,
       emit,
+      ...(remote ? { remote } : {}),
+      ...(options.pool ? { pool: options.pool } : {}),
     });
+    // Uploads run in the background while nodes render; the build returns only after they finished or gave up.
+    await remote?.drain();
 
     if (signal.aborted) await removeOwnScratch(paths.cacheDir);
     const ok = result.failed.length === 0 && result.cancelled.length === 0 && result.skipped.length === 0 && !signal.aborted;
@@ -242,12 +273,14 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       skipped: result.skipped,
       durationMs: performance.now() - started,
       outputs,
+      ...(remote ? { remote: remoteSummary(remote, result.remote, warnings) } : {}),
     };
     emit({ type: "finished", summary });
     if (signal.aborted) return { ok: false, failure: { reason: "cancelled", summary }, plan: thePlan };
     if (!ok) return { ok: false, failure: { reason: "nodes-failed", summary }, plan: thePlan };
     return { ok: true, summary, plan: thePlan, paths };
   } finally {
+    await team.close();
     await held.release();
   }
 }

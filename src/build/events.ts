@@ -7,7 +7,12 @@ export type BuildEvent =
   | { type: "plan"; plan: Plan }
   | { type: "node-start"; id: string; label: string }
   | { type: "node-progress"; id: string; fraction: number; message?: string }
-  | { type: "node-done"; id: string; label: string; durationMs: number; restored: boolean }
+  /** `remote`: restored by the team cache's action entry (its bytes come down only if something needs them). */
+  | { type: "node-done"; id: string; label: string; durationMs: number; restored: boolean; remote?: boolean }
+  /** A node done by the team cache whose bytes were needed here, downloaded and verified. */
+  | { type: "node-downloaded"; id: string; label: string; bytes: number }
+  /** The team cache could not be used for something (down, refused a write, a bad blob, an untrusted entry); the build goes on. */
+  | { type: "remote-cache-warning"; reason: "unavailable" | "refused" | "corrupt" | "untrusted"; message: string }
   | { type: "node-failed"; id: string; label: string; error: string }
   | { type: "node-cancelled"; id: string; label: string }
   | { type: "cancelling"; reason: string }
@@ -29,6 +34,20 @@ export interface BuildSummary {
   skipped: string[];
   durationMs: number;
   outputs: string[];
+  /** With a team cache: what it did for this build. */
+  remote?: RemoteSummary;
+}
+
+export interface RemoteSummary {
+  /** Where it is, without credentials. */
+  location: string;
+  readonly: boolean;
+  /** Nodes done by the team cache (an action entry, or bytes the lockfile names). */
+  nodes: string[];
+  downloadedBytes: number;
+  uploadedBytes: number;
+  /** Warnings it cost (each kind reported once). */
+  warnings: number;
 }
 
 export type EventSink = (event: BuildEvent) => void;

@@ -10,6 +10,11 @@ import { hashJson } from "../graph/hash.js";
 import type { DepOutput, Memo, Renderer, RenderNode } from "../render/types.js";
 import type { EventSink } from "./events.js";
 import type { Plan } from "./plan.js";
+import type { FetchOutcome, RemoteCache } from "../remote-cache/remote-cache.js";
+import type { JobPool, MadeNode } from "./pool.js";
+
+/** How many nodes' blobs come down from the team cache at once (downloads wait on the network, not the CPU). */
+const FETCH_CONCURRENCY = 8;
 
 export interface ExecuteContext {
   graph: BuildGraph;
@@ -25,6 +30,10 @@ export interface ExecuteContext {
   keepGoing: boolean;
   signal: AbortSignal;
   emit: EventSink;
+  /** The team cache: fresh nodes' bytes come from it when needed, rendered nodes go to it. */
+  remote?: RemoteCache;
+  /** Shared with the builds of other stories running at the same time. */
+  pool?: JobPool;
 }
 
 export interface ExecuteResult {
@@ -34,11 +43,14 @@ export interface ExecuteResult {
   failed: Array<{ id: string; error: string }>;
   cancelled: string[];
   skipped: string[];
-  /** Outputs of every finished node, by id. */
+  /** Nodes done by the team cache: its action entry, or bytes downloaded from it. */
+  remote: string[];
+  /** Outputs of every finished node whose bytes are here, by id. */
   outputs: Map<string, DepOutput>;
 }
 
-type Status = "waiting" | "running" | "done" | "failed" | "cancelled" | "skipped";
+/** `remote`: done, with bytes only in the team cache until a render or the output folder needs them. */
+type Status = "waiting" | "running" | "done" | "failed" | "cancelled" | "skipped" | "remote" | "fetching";
 
 /**
  * Runs the stale nodes of a plan in dependency order, independent ones in
@@ -48,25 +60,32 @@ type Status = "waiting" | "running" | "done" | "failed" | "cancelled" | "skipped
  */
 export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
   const { graph, plan, lock, cache, emit } = ctx;
-  const result: ExecuteResult = { rendered: [], restored: [], fresh: [], failed: [], cancelled: [], skipped: [], outputs: new Map() };
+  const result: ExecuteResult = { rendered: [], restored: [], fresh: [], failed: [], cancelled: [], skipped: [], remote: [], outputs: new Map() };
   const status = new Map<string, Status>();
   const writer = new LockfileWriter(ctx.lockfilePath, lock);
 
   for (const item of plan.items) {
     if (item.action === "delete") continue;
     if (item.action === "fresh" && item.reuse) {
-      status.set(item.id, "done");
-      result.outputs.set(item.id, depOutput(cache, item.id, item.reuse.outputs, item.reuse.meta));
-      if (item.reuse.from === "cache") {
+      if (item.reuse.fetch) {
+        status.set(item.id, "remote");
+        result.remote.push(item.id);
+      } else {
+        status.set(item.id, "done");
+        result.outputs.set(item.id, depOutput(cache, item.id, item.reuse.outputs, item.reuse.meta));
+      }
+      if (item.reuse.from === "cache" || item.reuse.from === "remote") {
         const node = graph.byId.get(item.id)!;
         lock.nodes[item.id] = {
           key: node.key,
           digests: node.digests,
           outputs: item.reuse.outputs.map((o) => cache.lockOutput(o)),
-          ...(item.reuse.meta ? { meta: item.reuse.meta } : {}),
+          ...(item.reuse.meta && Object.keys(item.reuse.meta).length ? { meta: item.reuse.meta } : {}),
+          // Paid work a teammate did: the record comes with the entry, and the node counts as done.
+          ...(item.reuse.remote ? { remote: item.reuse.remote } : {}),
         };
         result.restored.push(item.id);
-        emit({ type: "node-done", id: item.id, label: item.label, durationMs: 0, restored: true });
+        emit({ type: "node-done", id: item.id, label: item.label, durationMs: 0, restored: true, ...(item.reuse.from === "remote" ? { remote: true } : {}) });
       } else {
         result.fresh.push(item.id);
       }
@@ -76,7 +95,11 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
   }
   if (result.restored.length) await writer.write();
 
-  if (ctx.renderer.begin && plan.items.some((i) => status.get(i.id) === "waiting")) {
+  // The renderer begins before its first node: at once when the plan has work, later when a blob from the team cache turns out bad.
+  let begun = false;
+  const begin = async () => {
+    begun = true;
+    if (!ctx.renderer.begin) return;
     const pending: Record<string, RemoteRecord> = {};
     for (const [id, p] of Object.entries(lock.pending ?? {})) if (graph.byId.get(id)?.key === p.key) pending[id] = p.remote;
     const remote = Object.fromEntries(Object.entries(lock.nodes).map(([id, e]) => [id, e.remote]));
@@ -90,9 +113,11 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
         emit({ type: "node-failed", id: item.id, label: item.label, error: describeError(error) });
       }
     }
-  }
+  };
+  if (plan.items.some((i) => status.get(i.id) === "waiting")) await begin();
 
   const running = new Map<string, Promise<void>>();
+  const fetching = new Set<string>();
   let stopping = false;
   const ready = (node: GraphNode) => depIds(node).every((d) => status.get(d) === "done");
   const blocked = (node: GraphNode) => depIds(node).some((d) => ["failed", "cancelled", "skipped"].includes(status.get(d)!));
@@ -107,12 +132,54 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
     running.set(node.id, task);
   };
 
+  /**
+   * Builds without the bytes: a node done by the team cache is downloaded
+   * only when a node to render depends on it, or it is the video (its files
+   * go to the output folder). A blob that fails its check, or is gone, makes
+   * the node stale again: it renders like any other.
+   */
+  const neededFromRemote = (): string[] => {
+    const needed = new Set<string>();
+    if (status.get("video") === "remote") needed.add("video");
+    for (const node of graph.nodes) {
+      if (status.get(node.id) !== "waiting") continue;
+      for (const d of depIds(node)) if (status.get(d) === "remote") needed.add(d);
+    }
+    return [...needed];
+  };
+  const startFetch = (id: string) => {
+    const item = plan.items.find((i) => i.id === id)!;
+    const reuse = item.reuse!;
+    status.set(id, "fetching");
+    fetching.add(id);
+    const fetched: Promise<FetchOutcome> = ctx.remote ? ctx.remote.fetch(reuse.outputs, cache) : Promise.resolve({ ok: false, reason: "unavailable" });
+    const task = fetched.then((outcome) => {
+      fetching.delete(id);
+      running.delete(id);
+      if (outcome.ok) {
+        status.set(id, "done");
+        result.outputs.set(id, depOutput(cache, id, reuse.outputs, reuse.meta));
+        emit({ type: "node-downloaded", id, label: item.label, bytes: outcome.bytes });
+        return;
+      }
+      // Not usable after all: the node is made here, and no longer counts as reused.
+      status.set(id, "waiting");
+      for (const list of [result.remote, result.restored, result.fresh]) if (list.includes(id)) list.splice(list.indexOf(id), 1);
+    });
+    running.set(id, task);
+  };
+
   const aborted = abortPromise(ctx.signal);
   for (;;) {
     if (ctx.signal.aborted) stopping = true;
     if (!stopping) {
+      for (const id of neededFromRemote()) {
+        if (fetching.size >= FETCH_CONCURRENCY) break;
+        startFetch(id);
+      }
+      if (!begun && graph.nodes.some((n) => status.get(n.id) === "waiting")) await begin();
       for (const node of graph.nodes) {
-        if (running.size >= ctx.jobs) break;
+        if (running.size - fetching.size >= ctx.jobs) break;
         if (status.get(node.id) !== "waiting") continue;
         if (blocked(node)) {
           status.set(node.id, "skipped");
@@ -132,49 +199,67 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
 
 async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter): Promise<Status> {
   const { cache, emit, lock } = ctx;
-  const started = performance.now();
-  emit({ type: "node-start", id: node.id, label: node.label });
-  const workDir = await cache.scratch(node.id);
-  try {
-    const deps: Record<string, DepOutput | DepOutput[]> = {};
-    for (const [role, ids] of Object.entries(node.deps)) {
-      deps[role] = Array.isArray(ids) ? ids.map((id) => result.outputs.get(id)!) : result.outputs.get(ids)!;
+  let started = performance.now();
+  const make = async (): Promise<MadeNode> => {
+    started = performance.now();
+    emit({ type: "node-start", id: node.id, label: node.label });
+    const workDir = await cache.scratch(node.id);
+    try {
+      const deps: Record<string, DepOutput | DepOutput[]> = {};
+      for (const [role, ids] of Object.entries(node.deps)) {
+        deps[role] = Array.isArray(ids) ? ids.map((id) => result.outputs.get(id)!) : result.outputs.get(ids)!;
+      }
+      const pending = lock.pending?.[node.id]?.key === node.key ? lock.pending[node.id]!.remote : undefined;
+      const rendered = await ctx.renderer.render({
+        node: { id: node.id, kind: node.kind, key: node.key, inputs: node.inputs } as RenderNode,
+        deps,
+        media: await importMedia(ctx, node, workDir),
+        workDir,
+        signal: ctx.signal,
+        pending,
+        memo: cacheMemo(cache, ctx.renderer.identity),
+        progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
+        recordPending: async (remote: RemoteRecord, nodeIds?: string[]) => {
+          lock.pending ??= {};
+          for (const id of nodeIds ?? [node.id]) {
+            const target = ctx.graph.byId.get(id);
+            if (target) lock.pending[id] = { key: target.key, remote };
+          }
+          await writer.write();
+        },
+      });
+      const stored: StoredOutput[] = [];
+      for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
+      const meta = rendered.meta ?? {};
+      await cache.putAction(node.key, { outputs: stored, meta });
+      // In the background: the build goes on, and waits for the uploads before it returns.
+      ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
+      return { stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) };
+    } finally {
+      await rm(workDir, { recursive: true, force: true });
     }
-    const pending = lock.pending?.[node.id]?.key === node.key ? lock.pending[node.id]!.remote : undefined;
-    const rendered = await ctx.renderer.render({
-      node: { id: node.id, kind: node.kind, key: node.key, inputs: node.inputs } as RenderNode,
-      deps,
-      media: await importMedia(ctx, node, workDir),
-      workDir,
-      signal: ctx.signal,
-      pending,
-      memo: cacheMemo(cache, ctx.renderer.identity),
-      progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
-      recordPending: async (remote: RemoteRecord, nodeIds?: string[]) => {
-        lock.pending ??= {};
-        for (const id of nodeIds ?? [node.id]) {
-          const target = ctx.graph.byId.get(id);
-          if (target) lock.pending[id] = { key: target.key, remote };
-        }
-        await writer.write();
-      },
-    });
-    const stored: StoredOutput[] = [];
-    for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
-    const meta = rendered.meta ?? {};
-    await cache.putAction(node.key, { outputs: stored, meta });
+  };
+  try {
+    // Several stories at once: one pool of slots, and a key two stories share is made once.
+    const made = ctx.pool ? await ctx.pool.make(`${cache.dir}\0${node.key}`, make) : { ...(await make()), shared: false };
+    const { stored, meta } = made;
     lock.nodes[node.id] = {
       key: node.key,
       digests: node.digests,
       outputs: stored.map((o) => cache.lockOutput(o)),
       ...(Object.keys(meta).length ? { meta } : {}),
-      ...(rendered.remote ? { remote: rendered.remote } : {}),
+      ...(made.remote ? { remote: made.remote } : {}),
     };
     if (lock.pending?.[node.id]) delete lock.pending[node.id];
     result.outputs.set(node.id, depOutput(cache, node.id, stored, meta));
     await writer.write();
-    result.rendered.push(node.id);
-    emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
+    if (made.shared) {
+      result.restored.push(node.id);
+      emit({ type: "node-done", id: node.id, label: node.label, durationMs: 0, restored: true });
+    } else {
+      result.rendered.push(node.id);
+      emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
+    }
     return "done";
   } catch (error) {
     if (ctx.signal.aborted) {
@@ -186,8 +271,6 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
     result.failed.push({ id: node.id, error: message });
     emit({ type: "node-failed", id: node.id, label: node.label, error: message });
     return "failed";
-  } finally {
-    await rm(workDir, { recursive: true, force: true });
   }
 }
 

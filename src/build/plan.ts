@@ -5,6 +5,7 @@ import type { Cache, StoredOutput } from "../lock/cache.js";
 import type { LockEntry, Lockfile } from "../lock/lockfile.js";
 import type { ResolvedSettings } from "../story/types.js";
 import type { Renderer } from "../render/types.js";
+import type { RemoteCache } from "../remote-cache/remote-cache.js";
 
 export type PlanAction = "create" | "update" | "delete" | "fresh";
 
@@ -14,8 +15,13 @@ export interface PlanItem {
   action: PlanAction;
   /** Why: which input or dependency changed, a missing output, a forced build. */
   reasons: string[];
-  /** For a fresh node: where its outputs are (the lockfile, or the cache for a restored one). */
-  reuse?: { from: "lock" | "cache"; outputs: StoredOutput[]; meta?: Record<string, string | number | boolean>; remote?: LockEntry["remote"] };
+  /**
+   * For a fresh node: what says it is done (the lockfile, the local action
+   * cache, or the team cache's action entry) and where its outputs are.
+   * `fetch`: the bytes are in the team cache only, brought down when
+   * something needs them (builds without the bytes).
+   */
+  reuse?: { from: "lock" | "cache" | "remote"; outputs: StoredOutput[]; meta?: Record<string, string | number | boolean>; remote?: LockEntry["remote"]; fetch?: boolean };
   credits?: number;
 }
 
@@ -71,10 +77,10 @@ export async function computePlan(
   graph: BuildGraph,
   lock: Lockfile | null,
   cache: Cache,
-  options: { force?: Set<string>; renderer?: Renderer; settings?: ResolvedSettings } = {},
+  options: { force?: Set<string>; renderer?: Renderer; settings?: ResolvedSettings; remote?: RemoteCache } = {},
 ): Promise<Plan> {
   const previous = lock?.nodes ?? {};
-  const items = await Promise.all(graph.nodes.map((node) => planNode(node, graph, previous, cache, options.force?.has(node.id) ?? false)));
+  const items = await Promise.all(graph.nodes.map((node) => planNode(node, graph, previous, cache, options.force?.has(node.id) ?? false, options.remote)));
   for (const id of Object.keys(previous).sort()) {
     if (!graph.byId.has(id)) items.push({ id, label: id, action: "delete", reasons: ["no longer in the story"] });
   }
@@ -90,7 +96,14 @@ export async function computePlan(
   return { items, counts, ...(options.renderer?.paid ? { credits } : {}) };
 }
 
-async function planNode(node: GraphNode, graph: BuildGraph, previous: Record<string, LockEntry>, cache: Cache, forced: boolean): Promise<PlanItem> {
+async function planNode(
+  node: GraphNode,
+  graph: BuildGraph,
+  previous: Record<string, LockEntry>,
+  cache: Cache,
+  forced: boolean,
+  remote: RemoteCache | undefined,
+): Promise<PlanItem> {
   const base = { id: node.id, label: node.label };
   const entry = previous[node.id];
   if (forced) return { ...base, action: entry ? "update" : "create", reasons: ["forced"] };
@@ -102,6 +115,16 @@ async function planNode(node: GraphNode, graph: BuildGraph, previous: Record<str
   const action = await cache.getAction(node.key);
   if (action && (await cache.allIntact(action.outputs))) {
     return { ...base, action: "fresh", reasons: ["restored from the cache"], reuse: { from: "cache", outputs: action.outputs, ...(action.meta ? { meta: action.meta } : {}) } };
+  }
+  // Present remotely: the lockfile's outputs are in the team cache (a fresh clone), or the team cache knows the key.
+  if (remote && entry?.key === node.key && (await remote.hasBlobs(entry.outputs))) {
+    const outputs = entry.outputs.map(({ name, sha256, size }) => ({ name, sha256, size }));
+    return { ...base, action: "fresh", reasons: ["in the remote cache"], reuse: { from: "lock", outputs, fetch: true, ...(entry.meta ? { meta: entry.meta } : {}), ...(entry.remote ? { remote: entry.remote } : {}) } };
+  }
+  const shared = remote ? await remote.getAction(node.key) : null;
+  if (shared) {
+    const reuse = { from: "remote" as const, outputs: shared.outputs, fetch: true, meta: shared.meta, ...(shared.remote ? { remote: shared.remote } : {}) };
+    return { ...base, action: "fresh", reasons: ["restored from the remote cache"], reuse };
   }
   if (!entry) return { ...base, action: "create", reasons: ["new"] };
   if (entry.key === node.key) return { ...base, action: "update", reasons: ["output missing from the cache"] };

@@ -8,17 +8,22 @@ import { removeOwnScratchSync } from "../build/scratch.js";
 import { storyPaths } from "../project/paths.js";
 import { reportFailure } from "./failure.js";
 import { keepSchemasCurrent } from "./schema-sync.js";
+import { redactUrl } from "../remote-cache/redact.js";
+import { buildStoriesCommand, isOneStory } from "./stories.js";
 import { projectSettings } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
-export interface BuildCommandOptions extends TableOptions<"renderer" | "jobs" | "quality" | "force" | "lockTimeout" | "webhookPort"> {
+export interface BuildCommandOptions extends TableOptions<"renderer" | "jobs" | "quality" | "force" | "lockTimeout" | "webhookPort" | "remoteCache" | "remoteCacheReadonly"> {
   json?: boolean;
   keepGoing?: boolean;
   out?: string;
 }
 
-export async function buildCommand(story: string, options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
-  const file = resolve(io.cwd, story);
+export async function buildCommand(stories: string | string[], options: BuildCommandOptions, io: CliIO, argv: readonly string[]): Promise<number> {
+  const args = typeof stories === "string" ? [stories] : stories;
+  // Several stories, a folder, a glob, or none (every story of the project): one pool of jobs.
+  if (!isOneStory(args)) return buildStoriesCommand(args, options, io, argv);
+  const file = resolve(io.cwd, args[0]!);
   const resolved = await projectSettings(file, { ...options, ...(options.out ? { outDir: resolve(io.cwd, options.out) } : {}) }, io);
   if (!resolved.ok) return resolved.exitCode;
   const { settings } = resolved;
@@ -36,8 +41,10 @@ export async function buildCommand(story: string, options: BuildCommandOptions, 
       lockTimeoutMs: (options.lockTimeout ?? 0) * 1000,
       signal: controller.signal,
       onEvent: (event) => reporter.onEvent(event),
-      command: `storyc ${argv.join(" ")}`,
+      // Recorded in the writer lock and shown to whoever waits on it: without the cache URL's credentials.
+      command: `storyc ${argv.map((arg) => arg.replace(/^(--remote-cache=)?(.*)$/, (_, flag: string | undefined, value: string) => `${flag ?? ""}${redactUrl(value)}`)).join(" ")}`,
       env: io.env,
+      ...(settings.remoteCache ? { remoteCache: settings.remoteCache } : {}),
       ...(settings.outDir ? { outDir: settings.outDir } : {}),
     });
     await reporter.close();

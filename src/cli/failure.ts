@@ -30,6 +30,9 @@ export function reportFailure(failure: Failure, io: CliIO): number {
     case "renderer-unavailable":
       write(`${p.red("error")}: ${safeLines(failure.message)}\n  ${p.cyan("hint")}: ${safeLines(failure.hint)}\n`);
       return ExitCode.failure;
+    case "remote-cache":
+      write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: set --remote-cache, STORYC_REMOTE_CACHE or remote_cache in storyc.config.yaml to http(s)://host/path, s3://bucket/prefix or a folder\n`);
+      return ExitCode.usage;
     case "no-scenes":
       write(`${p.red("error")}: ${safeLines(failure.message)}\n  ${p.cyan("hint")}: add scenes to the story, or draft them from its idea with \`storyc new\`\n`);
       return ExitCode.failure;

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { packageVersion } from "../paths.js";
 import { CliError, ExitCode, errPalette, processIO, type CliIO } from "./io.js";
 import { describeOsError } from "../project/os-errors.js";
@@ -49,18 +49,19 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
 
   command("plan")
     .description("show what a build would render and why: + new, ~ changed, - removed, = fresh")
-    .argument("<story>", "story file")
+    .argument("[stories...]", "story files, folders or globs (default: every story of the project)")
     .option("--json", "print the plan as JSON")
+    .addOption(new Option("--format <format>", "text, json, or markdown (a table for a pull-request comment)").choices(["text", "json", "markdown"]))
     .option("--detailed-exitcode", "exit 0 when nothing is to do, 2 when work is pending, 1 on error")
     .addHelpText("after", "\nExamples:\n  storyc plan story.yaml\n  storyc plan --renderer vimmerse story.yaml\n  storyc plan --detailed-exitcode story.yaml || echo \"needs a build\"")
-    .action(async (story: string, options) => {
+    .action(async (stories: string[], options) => {
       const { planCommand } = await import("./plan.js");
-      setExit(await planCommand(story, options, io));
+      setExit(await planCommand(stories, options, io));
     });
 
   command("build")
     .description("render what changed and write the video to out/<story>/")
-    .argument("<story>", "story file")
+    .argument("[stories...]", "story files, folders or globs (default: every story of the project)")
     .option("-o, --out <dir>", "where to write the video (default: <out>/<story>/ at the project root, out in storyc.config.yaml or out/)")
     .option("--keep-going", "after a node fails, go on with the nodes that do not depend on it")
     .option("--json", "print build events as JSON lines")
@@ -68,9 +69,9 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       "after",
       "\nExamples:\n  storyc build story.yaml\n  storyc build --force 'scene/hop/*' story.yaml\n  storyc build --json story.yaml > events.ndjson\n\nCtrl-C stops starting new work and keeps what finished (exit 130); a second Ctrl-C exits at once.",
     )
-    .action(async (story: string, options) => {
+    .action(async (stories: string[], options) => {
       const { buildCommand } = await import("./build.js");
-      setExit(await buildCommand(story, options, io, process.argv.slice(2)));
+      setExit(await buildCommand(stories, options, io, process.argv.slice(2)));
     });
 
   command("new")
@@ -111,6 +112,19 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .action(async (dir: string, options) => {
       const { gcCommand } = await import("./gc.js");
       setExit(await gcCommand(dir, options, io));
+    });
+
+  // Issue 13: the lockfile merge driver that storyc init registers with git.
+  program
+    .command("merge-lock")
+    .description("git merge driver for lockfiles: merges entry by entry, drops entries changed on both sides (never conflict markers)")
+    .argument("<base>", "%O: the common ancestor's version")
+    .argument("<ours>", "%A: this branch's version; the merge is written here")
+    .argument("<theirs>", "%B: the other branch's version")
+    .addHelpText("after", '\nRegistered by storyc init; in a clone:\n  git config merge.storyc-lock.driver "npx --no-install storyc merge-lock %O %A %B"')
+    .action(async (base: string, ours: string, theirs: string) => {
+      const { mergeLockCommand } = await import("./merge-lock.js");
+      setExit(await mergeLockCommand(base, ours, theirs, io));
     });
 
   program

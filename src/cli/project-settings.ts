@@ -14,7 +14,7 @@ export async function projectSettings(storyFile: string, flags: ProjectFlags, io
     io.stderr.write(formatConfigProblems(loaded, io.cwd, errPalette(io)));
     return { ok: false, exitCode: ExitCode.failure };
   }
-  return { ok: true, settings: applyConfig(flags, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism()) };
+  return { ok: true, settings: applyConfig(flags, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism(), io.env) };
 }
 
 /** The config's diagnostics, with their source lines, and what happens because of them. */

@@ -5,14 +5,14 @@ import { applyConfig, configPath, loadProjectConfig } from "../project/config.js
 import type { TableOptions } from "../project/options.js";
 import { storyPaths } from "../project/paths.js";
 import { formatDiagnostic } from "../report/diagnostics.js";
-import { formatSummary, seconds } from "../report/build-reporters.js";
+import { formatSummary, remoteWarning, seconds } from "../report/build-reporters.js";
 import { safe, safeLines } from "../report/terminal-text.js";
 import { PreviewState } from "../watch/preview-model.js";
 import { PreviewServer } from "../watch/preview-server.js";
 import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 
-export interface WatchCommandOptions extends TableOptions<"renderer" | "port" | "jobs" | "quality"> {
+export interface WatchCommandOptions extends TableOptions<"renderer" | "port" | "jobs" | "quality" | "remoteCache" | "remoteCacheReadonly"> {
   open?: boolean;
 }
 
@@ -44,6 +44,8 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
       write(`${p.dim("watch")} ${p.red("invalid")}: fix ${what} and save; still watching\n`);
     } else if (event.type === "build" && event.event.type === "node-done" && !event.event.restored) {
       write(`  ${p.green("✓")} ${safe(event.event.label)} ${p.dim(`(${seconds(event.event.durationMs)})`)}\n`);
+    } else if (event.type === "build" && event.event.type === "remote-cache-warning") {
+      write(`  ${remoteWarning(event.event, p)}\n`);
     } else if (event.type === "build" && event.event.type === "node-failed") {
       write(`  ${p.red("✗")} ${safe(event.event.label)}: ${safeLines(event.event.error)}\n`);
     } else if (event.type === "built") {
@@ -65,7 +67,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
     prepare: async () => {
       const loaded = await loadProjectConfig(paths.projectRoot);
       if (!loaded.ok) return { ok: false, diagnostics: loaded.diagnostics, text: loaded.text };
-      const settings = applyConfig(options, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism());
+      const settings = applyConfig(options, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism(), io.env);
       return {
         ok: true,
         options: {
@@ -73,6 +75,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
           rendererOptions: settings.quality ? { quality: settings.quality } : {},
           jobs: settings.jobs,
           env: io.env,
+          ...(settings.remoteCache ? { remoteCache: settings.remoteCache } : {}),
           lockTimeoutMs: 60_000,
           command: `storyc watch ${story}`,
           ...(settings.outDir ? { outDir: settings.outDir } : {}),

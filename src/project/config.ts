@@ -5,6 +5,7 @@ import { closest, distance } from "fastest-levenshtein";
 import type { Diagnostic } from "../story/diagnostics.js";
 import { loadStorySource, type MappingShape, type StorySource } from "../story/source.js";
 import { configSchemaPath } from "../paths.js";
+import { resolveRemoteCacheSettings, type RemoteCacheSettings } from "../remote-cache/open.js";
 import { configOptions } from "./options.js";
 
 /** The project config's name, at the project root (the folder with .git, .storyc or this file). */
@@ -17,6 +18,8 @@ export interface ProjectConfig {
   quality?: "standard" | "high";
   /** Relative to the project root. */
   out?: string;
+  /** The team cache's URL or folder; never with credentials. */
+  remote_cache?: string;
 }
 
 export type ConfigResult =
@@ -87,6 +90,8 @@ function describe(source: StorySource, data: unknown, e: ErrorObject): Diagnosti
       const { comparison, limit } = e.params as { comparison: string; limit: number };
       return source.diagnostic("error", "out-of-range", source.range(at), at, `\`${field}\` must be ${comparison} ${limit}`, about);
     }
+    case "pattern":
+      return source.diagnostic("error", "invalid-value", source.range(at), at, `\`${field}\` must not hold a user or password`, "give credentials in the environment (STORYC_REMOTE_CACHE_TOKEN, or the URL in STORYC_REMOTE_CACHE), never in a committed file");
     case "minLength":
       return source.diagnostic("error", "empty-value", source.range(at), at, `\`${field}\` is empty`, about);
     default:
@@ -101,6 +106,8 @@ export interface ProjectFlags {
   quality?: string;
   /** The folder for this story's outputs, as given on the command line (absolute). */
   outDir?: string;
+  remoteCache?: string;
+  remoteCacheReadonly?: boolean;
 }
 
 export interface ProjectSettings {
@@ -110,15 +117,23 @@ export interface ProjectSettings {
   outDir?: string;
   /** Every option of the table that the config can set, flag over config; for options added later. */
   options: Record<string, unknown>;
+  remoteCache?: RemoteCacheSettings;
 }
 
 /** Flags over config over built-in defaults; the fields the config can set come from the option table. */
-export function applyConfig(flags: ProjectFlags, config: ProjectConfig, project: { root: string; storyName: string }, defaultJobs: number): ProjectSettings {
+export function applyConfig(
+  flags: ProjectFlags,
+  config: ProjectConfig,
+  project: { root: string; storyName: string },
+  defaultJobs: number,
+  env: NodeJS.ProcessEnv = {},
+): ProjectSettings {
   const options: Record<string, unknown> = {};
   for (const [name, spec] of configOptions()) {
     const value = (flags as Record<string, unknown>)[name] ?? (config as Record<string, unknown>)[spec.config] ?? spec.defaultValue;
     if (value !== undefined) options[name] = value;
   }
+  const remoteCache = resolveRemoteCacheSettings(flags, config, env);
   const outDir = flags.outDir ?? (config.out ? join(project.root, config.out, project.storyName) : undefined);
   const quality = options.quality as string | undefined;
   return {
@@ -127,5 +142,6 @@ export function applyConfig(flags: ProjectFlags, config: ProjectConfig, project:
     ...(quality ? { quality } : {}),
     ...(outDir ? { outDir } : {}),
     options,
+    ...(remoteCache ? { remoteCache } : {}),
   };
 }

@@ -3,12 +3,15 @@ import { basename, join, resolve } from "node:path";
 import { CONFIG_FILE } from "./config.js";
 import { makeDir } from "./os-errors.js";
 import { SCHEMA_DIR, schemaRef, storySchemaCopy, syncSchemaCopies } from "./schema-copy.js";
+import { DRIVER_COMMAND, GITATTRIBUTES_LINE, MERGE_DRIVER, registerMergeDriver, type RegisterResult } from "./merge-driver.js";
 
 export interface InitResult {
   dir: string;
   story: string;
   created: string[];
   updated: string[];
+  /** Whether the lockfile merge driver went into the repository's git config. */
+  mergeDriver: RegisterResult;
 }
 
 export class InitError extends Error {}
@@ -53,13 +56,24 @@ export async function initStoryRepo(dir: string): Promise<InitResult> {
 
   // The schemas the modelines point to, committed with the stories (storyc validate and build keep them current).
   created.push(...(await syncSchemaCopies(root, { createMissing: true })));
+  // Lockfiles merge entry by entry (storyc merge-lock), never with conflict markers.
+  const gitattributes = join(root, ".gitattributes");
+  const attributes = await readFile(gitattributes, "utf8").catch(() => null);
+  if (attributes === null) {
+    await writeFile(gitattributes, `# storyc: lockfiles merge entry by entry (storyc merge-lock)\n${GITATTRIBUTES_LINE}\n`);
+    created.push(gitattributes);
+  } else if (!attributes.split(/\r?\n/).some((l) => l.includes(`merge=${MERGE_DRIVER}`))) {
+    await writeFile(gitattributes, `${attributes}${attributes.endsWith("\n") || attributes === "" ? "" : "\n"}${GITATTRIBUTES_LINE}\n`);
+    updated.push(gitattributes);
+  }
+  const mergeDriver = await registerMergeDriver(root);
   for (const [file, text] of [
     [join(root, CONFIG_FILE), starterConfig(schemaRef(join(root, CONFIG_FILE), join(root, SCHEMA_DIR, "config.schema.json")))],
     [join(root, "README.md"), starterReadme()],
   ] as const) {
     if (await writeIfAbsent(file, text)) created.push(file);
   }
-  return { dir: root, story, created, updated };
+  return { dir: root, story, created, updated, mergeDriver };
 }
 
 async function writeIfAbsent(file: string, text: string): Promise<boolean> {
@@ -146,7 +160,9 @@ On a fresh clone of this repo, \`npm install\` brings it back. Then:
 - \`npx storyc validate story.yaml\`: check the story, with every problem at its line and column.
 - \`npx storyc build story.yaml\`: render the video into \`out/story/\`; only what changed is rendered again.
 - \`npx storyc watch story.yaml\`: render again on every save, with a live preview page.
-- \`storyc.config.yaml\` holds the project's defaults (renderer, jobs, quality, output folder).
+- \`storyc.config.yaml\` holds the project's defaults (renderer, jobs, quality, output folder, remote cache).
+- After cloning, register the lockfile merge driver once (git does not copy it):
+  \`git config merge.storyc-lock.driver "${DRIVER_COMMAND}"\`
 
 Editors with the YAML language server (VS Code's YAML extension, for one) complete and explain every field
 through the \`$schema\` line at the top of the story. It points to \`schemas/story.schema.json\`, a copy of

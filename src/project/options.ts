@@ -45,6 +45,16 @@ export function port(options: { allowAny: boolean }): Parser<number> {
   return { accepted: `a port number from ${min} to 65535${options.allowAny ? " (0: any free port)" : ""}`, parse: whole.parse };
 }
 
+/** Any text that is not empty: a URL or a path, checked where it is used. */
+export function text(what: string): Parser<string> {
+  return {
+    accepted: what,
+    parse(raw) {
+      return raw.trim() ? { ok: true, value: raw.trim() } : { ok: false };
+    },
+  };
+}
+
 export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
   return {
     accepted: `one of: ${values.join(", ")}`,
@@ -105,6 +115,20 @@ export const OPTIONS = {
     commands: ["plan", "build", "watch"],
     config: "quality",
     defaultText: "quality in storyc.config.yaml, else standard",
+  }),
+  // The URL may hold credentials: the help shows no default and nothing echoes it.
+  remoteCache: option({
+    flags: "--remote-cache <url>",
+    description: "team cache: http(s)://host/path (Bazel HTTP cache protocol), s3://bucket/prefix or a folder",
+    parser: text("an http(s):// or s3:// URL, or a folder"),
+    commands: ["plan", "build", "watch"],
+    config: "remote_cache",
+    defaultText: "STORYC_REMOTE_CACHE, else remote_cache in storyc.config.yaml",
+  }),
+  remoteCacheReadonly: option({
+    flags: "--remote-cache-readonly",
+    description: "read the team cache, never write to it (also STORYC_REMOTE_CACHE_READONLY=1): for untrusted builds",
+    commands: ["plan", "build", "watch"],
   }),
   force: option({
     flags: "--force <node>",

@@ -35,12 +35,20 @@ export class PlainReporter implements BuildReporter {
         this.write(`${this.p.dim("  started")} ${safe(e.label)}\n`);
         break;
       case "node-done":
-        if (e.restored) {
+        if (e.restored && e.remote) {
+          this.write(`${this.p.dim("[remote]")} ${safe(e.label)} restored from the remote cache\n`);
+        } else if (e.restored) {
           this.write(`${this.p.dim("[cache]")} ${safe(e.label)} restored from the cache\n`);
         } else {
           this.finished++;
           this.write(`${this.p.dim(`[${this.finished}/${this.total}]`)} ${this.p.green("✓")} ${safe(e.label)} ${this.p.dim(`(${seconds(e.durationMs)})`)}\n`);
         }
+        break;
+      case "node-downloaded":
+        this.write(`${this.p.dim("[remote]")} ${e.label} downloaded ${this.p.dim(`(${formatBytes(e.bytes)})`)}\n`);
+        break;
+      case "remote-cache-warning":
+        this.write(`${remoteWarning(e, this.p)}\n`);
         break;
       case "node-failed":
         this.write(`${this.p.red("✗")} ${safe(e.label)}: ${safeLines(e.error)}\n`);
@@ -93,7 +101,25 @@ export function formatSummary(s: BuildSummary, p: Palette, show: (path: string) 
   if (s.failed.length) parts.push(p.red(`${s.failed.length} failed`));
   if (s.cancelled.length) parts.push(p.yellow(`${s.cancelled.length} cancelled`));
   if (s.skipped.length) parts.push(`${s.skipped.length} not started`);
+  if (s.remote) parts.push(`${s.remote.nodes.length} from the remote cache (${formatBytes(s.remote.downloadedBytes)} down, ${formatBytes(s.remote.uploadedBytes)} up${s.remote.readonly ? ", read-only" : ""})`);
   const head = s.ok ? p.green("Built") : s.cancelled.length || s.failed.length === 0 ? p.yellow("Stopped") : p.red("Failed");
   const out = s.outputs.length ? `\n${s.outputs.map((o) => `  ${safe(show(o))}`).join("\n")}` : "";
   return `${head} in ${seconds(s.durationMs)}: ${parts.join(", ")}${out}`;
+}
+
+export function remoteWarning(e: Extract<BuildEvent, { type: "remote-cache-warning" }>, p: Palette): string {
+  return `${p.yellow("warning")}: ${e.message}`;
+}
+
+/** 1234567 -> "1.2 MB": byte counts people read. */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = n / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
 }

@@ -2,7 +2,7 @@ import { Listr, ListrTaskState, type ListrTask } from "listr2";
 import type { BuildEvent } from "../build/events.js";
 import type { Plan } from "../build/plan.js";
 import type { Palette } from "./color.js";
-import { formatSummary, lockWaitMessage, seconds, type BuildReporter } from "./build-reporters.js";
+import { formatSummary, lockWaitMessage, remoteWarning, seconds, type BuildReporter } from "./build-reporters.js";
 import { planSummary } from "./plan-text.js";
 import { safe, safeLines } from "./terminal-text.js";
 
@@ -27,6 +27,8 @@ export class ListrReporter implements BuildReporter {
   private running: Promise<unknown> | null = null;
   private summary = "";
   private cancelling = false;
+  /** Shown after the task tree, which owns the terminal while it runs. */
+  private readonly warnings: string[] = [];
 
   constructor(
     private readonly write: (text: string) => void,
@@ -61,6 +63,9 @@ export class ListrReporter implements BuildReporter {
         break;
       case "cancelling":
         this.cancelling = true;
+        break;
+      case "remote-cache-warning":
+        this.warnings.push(remoteWarning(e, this.p));
         break;
       case "finished":
         for (const id of [...this.waiters.keys()]) this.settle(id, { kind: "skipped", why: this.cancelling ? "not started: cancelled" : "not started" });
@@ -154,6 +159,7 @@ export class ListrReporter implements BuildReporter {
 
   async close(): Promise<void> {
     await this.running;
+    for (const warning of this.warnings) this.write(`${warning}\n`);
     if (this.summary) this.write(`${this.summary}\n`);
   }
 }

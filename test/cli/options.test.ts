@@ -45,12 +45,15 @@ describe("the option table parses values alone", () => {
   });
 
   it("storyc.config.yaml's schema accepts exactly what the table's flags accept", () => {
-    const schema = JSON.parse(readFileSync(configSchemaPath(), "utf8")) as { properties: Record<string, { enum?: string[]; minimum?: number; maximum?: number }> };
+    const schema = JSON.parse(readFileSync(configSchemaPath(), "utf8")) as { properties: Record<string, { type?: string; enum?: string[]; minimum?: number; maximum?: number; examples?: string[] }> };
     const entries = configOptions();
-    expect(entries.map(([, spec]) => spec.config).sort()).toEqual(["jobs", "quality", "renderer"]);
+    expect(entries.map(([, spec]) => spec.config).sort()).toEqual(["jobs", "quality", "remote_cache", "renderer"]);
     for (const [name, spec] of entries) {
       const field = schema.properties[spec.config]!;
-      if (field.enum) {
+      if (field.type === "string" && !field.enum) {
+        for (const value of field.examples ?? []) expect(spec.parser!.parse(value), `${name} ${value}`).toEqual({ ok: true, value });
+        expect(spec.parser!.parse("").ok).toBe(false);
+      } else if (field.enum) {
         for (const value of field.enum) expect(spec.parser!.parse(value), `${name} ${value}`).toEqual({ ok: true, value });
         expect(spec.parser!.accepted).toBe(`one of: ${field.enum.join(", ")}`);
       } else {

@@ -1,0 +1,88 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { DEFAULT_TIMEOUTS, RemoteStoreError, type RemotePath, type RemoteStore, type RemoteTimeouts } from "./store.js";
+
+/**
+ * `s3://bucket/prefix` with the AWS SDK v3: S3, R2, MinIO and other
+ * S3-compatible stores. Credentials come from the SDK's own chain (the
+ * environment, profiles, instance roles); AWS_ENDPOINT_URL points it at
+ * a store other than AWS, addressed by path as those stores expect.
+ */
+export class S3Store implements RemoteStore {
+  readonly location: string;
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(url: string, env: NodeJS.ProcessEnv, timeouts: RemoteTimeouts = DEFAULT_TIMEOUTS) {
+    const parsed = new URL(url);
+    this.bucket = parsed.hostname;
+    this.prefix = parsed.pathname.replace(/^\/+|\/+$/g, "");
+    this.location = `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ""}`;
+    const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL;
+    const config: S3ClientConfig = {
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? "us-east-1",
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: timeouts.connectMs, requestTimeout: timeouts.requestMs },
+      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    };
+    // The SDK's chain reads process.env; a programmatic caller may hand storyc another environment.
+    if (env !== process.env && env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+      config.credentials = {
+        accessKeyId: env.AWS_ACCESS_KEY_ID,
+        secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+        ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+      };
+    }
+    this.client = new S3Client(config);
+  }
+
+  private key(path: RemotePath): string {
+    return this.prefix ? `${this.prefix}/${path}` : path;
+  }
+
+  async get(path: RemotePath): Promise<Buffer | null> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw this.failure("GET", path, error);
+    }
+  }
+
+  async has(path: RemotePath): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw this.failure("HEAD", path, error);
+    }
+  }
+
+  async put(path: RemotePath, body: Buffer): Promise<void> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key(path), Body: body, ContentLength: body.length }));
+    } catch (error) {
+      throw this.failure("PUT", path, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  /** The SDK's error name and status only: its messages can quote request details. */
+  private failure(method: string, path: RemotePath, error: unknown): RemoteStoreError {
+    const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+    const status = e?.$metadata?.httpStatusCode;
+    const refused = method === "PUT" && (status === 401 || status === 403 || e?.name === "AccessDenied");
+    const why = [e?.name ?? e?.code ?? "error", status ? `(${status})` : ""].filter(Boolean).join(" ");
+    return new RemoteStoreError(refused ? "refused" : "unavailable", `${method} ${this.location}/${path.split("/")[0]} failed: ${why}`);
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === "NoSuchKey" || e?.name === "NotFound" || e?.$metadata?.httpStatusCode === 404;
+}
