@@ -48,6 +48,7 @@ export type Failure =
   | { reason: "lockfile"; file: string; message: string; hint: string; line: number; column: number }
   | { reason: "locked"; owner: LockOwner | null; message: string }
   | { reason: "renderer-unavailable"; message: string; hint: string }
+  | { reason: "blocked"; problems: Array<{ message: string; hint: string }> }
   | { reason: "nodes-failed"; summary: BuildSummary }
   | { reason: "cancelled"; summary: BuildSummary };
 
@@ -171,6 +172,8 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     const before = JSON.stringify(lock);
     lock.renderer = renderer.identity.name;
 
+    // Settled before anything runs: a paid renderer must not start work it would have to stop.
+    if (thePlan.blocking?.length) return { ok: false, failure: { reason: "blocked", problems: thePlan.blocking }, plan: thePlan };
     const work = thePlan.items.some((i) => i.action === "create" || i.action === "update");
     if (work && renderer.prepare) {
       try {
@@ -215,6 +218,9 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       emit({ type: "outputs", files: outputs });
     }
     await renderer.dispose?.();
+    // Spend as the API reported it: each paid node records its share in the lockfile.
+    const spent = result.rendered.map((id) => lock.nodes[id]?.remote?.credits).filter((c): c is number => typeof c === "number");
+    const credits = thePlan.credits !== undefined ? { estimated: thePlan.credits, used: spent.length ? spent.reduce((a, b) => a + b, 0) : null } : undefined;
     const summary: BuildSummary = {
       ok,
       rendered: result.rendered,
@@ -226,6 +232,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       skipped: result.skipped,
       durationMs: performance.now() - started,
       outputs,
+      ...(credits ? { credits } : {}),
     };
     emit({ type: "finished", summary });
     if (signal.aborted) return { ok: false, failure: { reason: "cancelled", summary }, plan: thePlan };

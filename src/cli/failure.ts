@@ -28,6 +28,10 @@ export function reportFailure(failure: Failure, io: CliIO): number {
     case "renderer-unavailable":
       write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: ${failure.hint}\n`);
       return ExitCode.failure;
+    case "blocked":
+      for (const problem of failure.problems) write(`${p.red("error")}: ${problem.message}\n  ${p.cyan("hint")}: ${problem.hint}\n`);
+      write(`nothing was built and nothing was paid for\n`);
+      return ExitCode.failure;
     case "no-scenes":
       write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: add scenes to the story, or draft them from its idea with \`storyc new\`\n`);
       return ExitCode.failure;

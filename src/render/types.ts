@@ -91,11 +91,24 @@ export interface Renderer {
   /** Checks that the renderer can run here (tools present, key set) before anything starts. */
   prepare?(signal: AbortSignal): Promise<void>;
   estimateCredits?(node: GraphNode, settings: ResolvedSettings): number;
+  /**
+   * Looks at the nodes a plan would make, before anything runs: notes for the plan
+   * (how a local file will reach a cloud API, say) and what must stop the build
+   * before any paid work starts, with what the user can do about it.
+   */
+  review?(nodes: ReadonlyArray<RenderNode>): RendererReview;
   /** Called once before the first node renders. */
   begin?(context: BuildContext): Promise<void>;
   render(input: RenderInput): Promise<RenderResult>;
   /** Called once after the build, for renderers that hold resources. */
   dispose?(): Promise<void>;
+}
+
+export interface RendererReview {
+  /** By node id: lines the plan shows under that node. */
+  notes: Record<string, string[]>;
+  /** Reasons not to start: the build stops before any work, and the plan says why. */
+  blocking: Array<{ message: string; hint: string }>;
 }
 
 /** A renderer that cannot run here, with what to do about it. */

@@ -94,5 +94,6 @@ export function formatSummary(s: BuildSummary, p: Palette, show: (path: string) 
   if (s.skipped.length) parts.push(`${s.skipped.length} not started`);
   const head = s.ok ? p.green("Built") : s.cancelled.length || s.failed.length === 0 ? p.yellow("Stopped") : p.red("Failed");
   const out = s.outputs.length ? `\n${s.outputs.map((o) => `  ${show(o)}`).join("\n")}` : "";
-  return `${head} in ${seconds(s.durationMs)}: ${parts.join(", ")}${out}`;
+  const credits = s.credits && (s.credits.estimated > 0 || s.credits.used) ? `\nCredits: ${s.credits.used === null ? "none reported" : `${s.credits.used} used`} (estimated ${s.credits.estimated})` : "";
+  return `${head} in ${seconds(s.durationMs)}: ${parts.join(", ")}${credits}${out}`;
 }

@@ -13,9 +13,11 @@ export function formatPlan(plan: Plan, p: Palette, options: { showFresh?: boolea
     const why = item.reasons.length ? `  ${p.dim(item.reasons.join("; "))}` : "";
     const credits = item.credits ? p.dim(`  ~${item.credits} credits`) : "";
     lines.push(`${colour[item.action](`${SYMBOL[item.action]} ${item.id.padEnd(width)}`)}${why}${credits}`);
+    for (const note of item.notes ?? []) lines.push(`    ${p.dim(note)}`);
   }
   lines.push("");
   lines.push(planSummary(plan));
+  for (const problem of plan.blocking ?? []) lines.push(`${p.red("blocked")}: ${problem.message}\n  ${p.cyan("hint")}: ${problem.hint}`);
   return lines.join("\n");
 }
 

@@ -14,6 +14,9 @@ export interface ApiStory {
   video_url?: string;
   updated_at?: string;
   title?: string;
+  /** Credits the story has cost so far, as the API counts them. */
+  used_credits?: number;
+  failed_medias?: unknown[];
   [key: string]: unknown;
 }
 
@@ -21,6 +24,8 @@ export interface ApiElement {
   name: string;
   description?: string;
   image_url?: string | null;
+  /** The OpenAPI example of /elements returns element images here. */
+  URL?: string | null;
   [key: string]: unknown;
 }
 
@@ -107,11 +112,11 @@ export class VimmerseClient {
     return this.call("POST", "/story/idea-2-video", { json: body, paid: true, signal });
   }
 
-  generateElements(id: string, fields: { option?: string; aspect_ratio?: string; storyboard?: string; enhance_image?: boolean }, signal?: AbortSignal): Promise<ApiStory> {
+  generateElements(id: string, fields: { option?: string; aspect_ratio?: string; storyboard?: string; enhance_image?: boolean; seed?: number }, signal?: AbortSignal): Promise<ApiStory> {
     return this.call("POST", `/story/${encodeURIComponent(id)}/elements`, { form: fields, paid: true, signal });
   }
 
-  generateScenes(id: string, fields: { option?: string; aspect_ratio?: string; storyboard?: string; audio_option?: string; enhance_image?: boolean }, signal?: AbortSignal): Promise<ApiStory> {
+  generateScenes(id: string, fields: { option?: string; aspect_ratio?: string; storyboard?: string; audio_option?: string; enhance_image?: boolean; seed?: number }, signal?: AbortSignal): Promise<ApiStory> {
     return this.call("POST", `/story/${encodeURIComponent(id)}/scenes`, { form: fields, paid: true, signal });
   }
 
@@ -218,14 +223,19 @@ export class VimmerseClient {
     }
     if (status === 404) throw new VimmerseApiError("not-found", `${method} ${path}: not found${detailOf(text) ? `: ${detailOf(text)}` : ""}`, status, "the story may have been deleted on Vimmerse; delete its ids from the lockfile's nodes to start a new one");
     if (status >= 400) throw new VimmerseApiError("invalid", `${method} ${path} was rejected (HTTP ${status}): ${detailOf(text) ?? "no detail"}`, status, "this is a storyc bug if the story validates; please report it with the detail");
+    // A GET asks again for what it read: a garbled answer is a transient fault like a reset.
+    // A paid request's garbled answer is not retried: it may hide work that was paid for.
+    const idempotent = method === "GET";
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
+      if (idempotent) return { retry: true, reason: "the answer is not JSON" };
       throw new VimmerseApiError("malformed", `${method} ${path}: the answer is not JSON (${text.slice(0, 60).replace(/\s+/g, " ")}…)`, status, "the Story API answered with something unexpected; try again later");
     }
     const data = (parsed as { data?: unknown })?.data;
     if (!data || typeof data !== "object" || typeof (data as ApiStory).id !== "string") {
+      if (idempotent) return { retry: true, reason: "the answer has no story object" };
       throw new VimmerseApiError("malformed", `${method} ${path}: the answer has no story object`, status, "the Story API answered with something unexpected; try again later");
     }
     return { retry: false, story: data as ApiStory };

@@ -8,7 +8,14 @@ export interface KnownUrls {
   music?: string | undefined;
   sceneImages: Map<number, string>;
   narrations: Map<number, string>;
+  /**
+   * The URL the API can fetch a file the story names from: the value itself when it
+   * is a URL, a configured base URL's copy of a local file, or none (the API makes it).
+   */
+  media?: (value: string) => string | undefined;
 }
+
+const remoteOnly = (value: string) => (/^https?:/i.test(value) ? value : undefined);
 
 /**
  * The storyboard as the API expects it. Scenes carry both spellings the API
@@ -19,12 +26,12 @@ export function toApiStoryboard(story: Story, known: KnownUrls, sceneIndexes?: r
   const board: ApiStoryboard = {};
   for (const kind of ELEMENT_KINDS) {
     board[kind] = (story[kind] ?? []).map((e) => {
-      const url = known.elements.get(`element/${kind}/${e.name}`) ?? (e.image_url && /^https?:/i.test(e.image_url) ? e.image_url : undefined);
+      const url = known.elements.get(`element/${kind}/${e.name}`) ?? (e.image_url ? (known.media ?? remoteOnly)(e.image_url) : undefined);
       return { name: e.name, description: e.description, ...(url ? { image_url: url } : {}) };
     });
   }
   if (story.music) {
-    const url = known.music ?? (story.music.music_url && /^https?:/i.test(story.music.music_url) ? story.music.music_url : undefined);
+    const url = known.music ?? (story.music.music_url ? (known.media ?? remoteOnly)(story.music.music_url) : undefined);
     board.music = { description: story.music.description ?? "", lyrics: story.music.lyrics ?? "", ...(url ? { music_url: url } : {}) };
   }
   board.title_scene = { title: story.title_scene?.title ?? story.title ?? "", description: story.title_scene?.description ?? "" };
@@ -34,7 +41,7 @@ export function toApiStoryboard(story: Story, known: KnownUrls, sceneIndexes?: r
 }
 
 function apiScene(scene: Scene, index: number, known: KnownUrls): ApiScene {
-  const image = known.sceneImages.get(index) ?? (scene.image_url && /^https?:/i.test(scene.image_url) ? scene.image_url : undefined);
+  const image = known.sceneImages.get(index) ?? (scene.image_url ? (known.media ?? remoteOnly)(scene.image_url) : undefined);
   const narration = known.narrations.get(index);
   return {
     name: scene.id ?? scene.title ?? `Scene ${index + 1}`,
