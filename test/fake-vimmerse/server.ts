@@ -109,6 +109,8 @@ export class FakeVimmerse {
   answerOrder: "storyboard" | "reversed" = "storyboard";
   /** A scene whose clip fails: its image URL is matched by this test, and the reason is given in failed_medias. */
   failClip: { when: (imageUrl: string) => boolean; reason: string } | null = null;
+  /** Files fetched from /files/, the fake's stand-in for a user's published story folder. */
+  readonly fileRequests: string[] = [];
   /** Paid requests that arrived while an earlier paid job of the same story was still running. */
   overlaps = 0;
   /** Which image each clip URL was made from, and for how long: the truth a test checks mappings against. */
@@ -159,6 +161,11 @@ export class FakeVimmerse {
     const method = req.method ?? "GET";
     const body = await readBody(req);
     if (url.pathname.startsWith("/media/")) return this.serveMedia(url.pathname.slice(7), res);
+    // A stand-in for where a user publishes the story's own files (STORYC_MEDIA_BASE_URL).
+    if (url.pathname.startsWith("/files/")) {
+      this.fileRequests.push(decodeURIComponent(url.pathname.slice(7)));
+      return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(`published ${url.pathname}\n`);
+    }
 
     const path = url.pathname;
     this.arrivals.push(`${method} ${path}`);

@@ -187,6 +187,12 @@ export class VimmerseRenderer implements Renderer {
   }
 
   private async renderNode(node: GraphNode, input: RenderInput): Promise<RenderResult> {
+    const answered = node.kind === "video" || node.kind === "title" ? undefined : this.answered(node.id);
+    if (answered) {
+      const [base, ext] = node.kind === "music" ? ["music", ".mp3"] : node.kind === "element" ? ["element", ".png"] : node.kind === "scene-image" ? ["scene", ".png"] : node.kind === "scene-narration" ? ["narration", ".mp3"] : ["clip", ".mp4"];
+      const fetched = await this.fetch(input, answered, base, ext);
+      return node.kind === "scene-clip" ? { ...fetched, meta: { seconds: Number(node.inputs.duration) } } : fetched;
+    }
     switch (node.kind) {
       case "title": {
         // The title card is part of the storyboard the other stages send; it costs nothing by itself.
@@ -281,9 +287,25 @@ export class VimmerseRenderer implements Renderer {
   }
 
   /** Stale nodes of the plan that a stage makes. */
+  /**
+   * The URL an earlier build was answered with for this node and did not download
+   * (it was stopped, or another node failed): fetched again, never paid for again.
+   */
+  private answered(id: string): string | undefined {
+    const p = this.context().pending[id];
+    return p?.state === "answered" && typeof p.url === "string" ? p.url : undefined;
+  }
+
+  /** Records each node's URL in an answer at once, so a build stopped before downloading it does not pay again. */
+  private async recordAnswer(input: RenderInput, stage: string, urls: Array<[GraphNode, string | undefined]>): Promise<void> {
+    for (const [node, url] of urls) await input.recordPending({ storyId: this.storyId!, stage, state: "answered", ...(url ? { url } : {}) }, [node.id]);
+  }
+
   private stageNodes(name: StageName): GraphNode[] {
     const { plan, graph } = this.context();
-    const stale = plan.items.filter((i) => i.action === "create" || i.action === "update").map((i) => graph.byId.get(i.id)!);
+    const stale = plan.items
+      .filter((i) => (i.action === "create" || i.action === "update") && !this.answered(i.id))
+      .map((i) => graph.byId.get(i.id)!);
     switch (name) {
       case "elements":
         return stale.filter((n) => n.kind === "element" || n.kind === "music");
@@ -340,7 +362,12 @@ export class VimmerseRenderer implements Renderer {
     const staleIds = new Set([...this.stageNodes("elements"), ...this.stageNodes("scenes")].map((n) => n.id));
     for (const node of graph.nodes) {
       const stale = staleIds.has(node.id);
-      if (node.kind === "element") {
+      const answered = this.answered(node.id);
+      if (answered && (node.kind === "element" || node.kind === "scene-image" || node.kind === "scene-narration" || node.kind === "music")) {
+        if (node.kind === "element") known.elements.set(node.id, answered);
+        else if (node.kind === "music") known.music = answered;
+        else (node.kind === "scene-image" ? known.sceneImages : known.narrations).set(node.scene!, answered);
+      } else if (node.kind === "element") {
         const url = stale ? (elementsStory ? findElementUrl(elementsStory, node) : undefined) : urlOf(node.id);
         if (url) known.elements.set(node.id, url);
       } else if (node.kind === "music") {
@@ -370,6 +397,15 @@ export class VimmerseRenderer implements Renderer {
         if (name === "elements") await api.generateElements(storyId, { option: settings.image.model, aspect_ratio: settings.aspect_ratio, storyboard: board, ...seed }, input.signal);
         else await api.generateScenes(storyId, { option: settings.image.model, aspect_ratio: settings.aspect_ratio, storyboard: board, audio_option: audioOption(settings), ...seed }, input.signal);
       });
+      // Scene images and narrations are read by the order of the storyboard that was sent: the whole story's.
+      if (name === "scenes" && (done.storyboard?.scenes?.length ?? 0) !== (story.scenes?.length ?? 0)) {
+        throw new VimmerseApiError("malformed", `the Story API answered /scenes with ${done.storyboard?.scenes?.length ?? 0} scenes for the ${story.scenes?.length ?? 0} it was sent`, null, "build again; if it persists, report it");
+      }
+      await this.recordAnswer(
+        input,
+        name,
+        nodes.map((n) => [n, n.kind === "element" ? findElementUrl(done, n) : n.kind === "music" ? (done.storyboard?.music?.music_url ?? undefined) : ((n.kind === "scene-image" ? done.storyboard?.scenes?.[n.scene!]?.image_url : done.storyboard?.scenes?.[n.scene!]?.narration_url) ?? undefined)]),
+      );
       const result = { story: done };
       this.finished.set(name, result);
       return result;
@@ -421,6 +457,7 @@ export class VimmerseRenderer implements Renderer {
       });
       const mapped = mapClips(story2, sentImages);
       for (const [k, scene] of scenes.entries()) clips.set(scene, mapped[k]!);
+      await this.recordAnswer(input, stageName, round.map((c, k) => [c, "url" in mapped[k]! ? (mapped[k] as { url: string }).url : undefined]));
     }
     const result: StageResult = { story: story2 ?? (await api.getStory(storyId, input.signal)), clips };
     this.finished.set(name, result);
@@ -464,6 +501,7 @@ export class VimmerseRenderer implements Renderer {
       await input.recordPending({ storyId, stage, state: "submitted", ...(creditsBefore !== undefined ? { creditsBefore } : {}) }, ids);
       this.createdHere = false;
       const done = await this.waitFor(storyId, stage, input.signal, Boolean(this.webhook) && stage.startsWith("videos@"));
+
       if (typeof done.used_credits === "number" && creditsBefore !== undefined) this.attribute(nodes, done.used_credits - creditsBefore);
       return done;
     };
@@ -494,6 +532,8 @@ export class VimmerseRenderer implements Renderer {
 
   /** A clip's URL: made in this build, or recorded by an earlier one. */
   private async clipUrl(clip: GraphNode<"scene-clip">, input: RenderInput): Promise<string> {
+    const answered = this.answered(clip.id);
+    if (answered) return answered;
     const stale = this.stageNodes(`videos@${Number(clip.inputs.duration)}`).includes(clip);
     if (!stale) {
       const url = this.context().remote[clip.id]?.url;

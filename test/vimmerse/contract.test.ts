@@ -1,0 +1,245 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { build, plan } from "../../src/build/build.js";
+import type { ApiStory } from "../../src/render/vimmerse/client.js";
+import { mapClips, VimmerseRenderer } from "../../src/render/vimmerse/index.js";
+import { fakeVimmersePerTest } from "../fake-vimmerse/per-test.js";
+import { runBin } from "../helpers/cli.js";
+import { copyExample, editStory } from "../helpers/story-dir.js";
+
+const fake = fakeVimmersePerTest();
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function example(name: string, file: string) {
+  const copy = await copyExample(name, file);
+  dirs.push(copy.dir);
+  return copy;
+}
+
+/** A story of its own in a temporary folder. */
+async function storyFile(yaml: string): Promise<{ dir: string; story: string }> {
+  const dir = await mkdtemp(join(tmpdir(), "storyc-contract-"));
+  dirs.push(dir);
+  const story = join(dir, "story.yaml");
+  await writeFile(story, yaml);
+  return { dir, story };
+}
+
+function threeDurations(transitions: "cut" | "crossfade"): string {
+  return `storyc: 1
+title: Three Clocks
+settings:
+  aspect_ratio: "16:9"
+  motion: { model: KlingAI, duration: 5 }
+  image: { model: Seedream, seed: 7 }
+  narrator: Rachel
+  background_music: false
+  show_title: false
+  transitions: ${transitions}
+characters:
+  - name: Ada
+    description: A clockmaker with silver spectacles.
+scenes:
+  - id: short
+    description: "**Ada** winds a pocket watch."
+    narrator: It starts with one turn.
+    duration: 3
+  - id: medium
+    description: "**Ada** opens the back of a mantel clock."
+    narrator: Then a hundred small wheels.
+    duration: 5
+  - id: long
+    description: "**Ada** stands before the tower clock at dawn."
+    narrator: And at last, the town's own heartbeat.
+    duration: 8
+`;
+}
+
+function renderer(extra: Record<string, string> = {}) {
+  return new VimmerseRenderer({ env: { ...fake.env(), ...extra }, pollMs: 5 });
+}
+
+async function lockOf(dir: string, name = "story.lock") {
+  return JSON.parse(await readFile(join(dir, name), "utf8")) as { nodes: Record<string, { outputs: Array<{ cache: string }>; remote?: Record<string, unknown> }> };
+}
+
+/** The bytes of a node's first output, from the cache the lockfile points at. */
+async function outputText(dir: string, lock: Awaited<ReturnType<typeof lockOf>>, id: string): Promise<string> {
+  return readFile(join(dir, lock.nodes[id]!.outputs[0]!.cache), "utf8");
+}
+
+describe("clips land in their scenes", () => {
+  it("three scene durations: one videos request at a time, each clip made from its own scene's image and duration", async () => {
+    const { dir, story } = await storyFile(threeDurations("cut"));
+    // The fake lists clips in the opposite order of the storyboard: only identity can map them.
+    fake.api.answerOrder = "reversed";
+    const result = await build(story, { renderer: renderer(), jobs: 4 });
+    expect(result.ok).toBe(true);
+    expect(fake.api.overlaps).toBe(0);
+    const videos = fake.api.paidCalls().filter((c) => c.path.endsWith("/videos"));
+    expect(videos.map((c) => c.fields.duration).sort()).toEqual([3, 5, 8]);
+    const lock = await lockOf(dir);
+    for (const [scene, seconds] of [["short", 3], ["medium", 5], ["long", 8]] as const) {
+      const image = lock.nodes[`scene/${scene}/image`]!.remote!.url as string;
+      expect(await outputText(dir, lock, `scene/${scene}/clip`)).toContain(`from ${image} for ${seconds}s`);
+    }
+    // The final cut joins the clips in play order.
+    const concat = fake.api.paidCalls().find((c) => c.path.endsWith("/concat"))!;
+    expect(concat.fields.concat_video_urls).toEqual(["short", "medium", "long"].map((s) => lock.nodes[`scene/${s}/clip`]!.remote!.url));
+  });
+
+  it("a crossfade story asks for no AI transition videos, and joins only scene clips", async () => {
+    const { dir, story } = await storyFile(threeDurations("crossfade"));
+    const result = await build(story, { renderer: renderer(), jobs: 4 });
+    expect(result.ok).toBe(true);
+    const videos = fake.api.paidCalls().filter((c) => c.path.endsWith("/videos"));
+    expect(videos).toHaveLength(3);
+    for (const call of videos) expect(call.fields.is_transition).toBe(false);
+    expect(fake.api.generated.transitions).toBe(0);
+    const lock = await lockOf(dir);
+    const concat = fake.api.paidCalls().find((c) => c.path.endsWith("/concat"))!;
+    expect(concat.fields.concat_video_urls).toEqual(["short", "medium", "long"].map((s) => lock.nodes[`scene/${s}/clip`]!.remote!.url));
+  });
+
+  it("a failed media fails its own clip with the API's reason; the next build makes only that clip", async () => {
+    const { story } = await storyFile(threeDurations("cut"));
+    let failures = 0;
+    fake.api.failClip = { when: () => failures++ === 0, reason: "content policy: the image was rejected" };
+    const first = await build(story, { renderer: renderer(), jobs: 4 });
+    const failed = !first.ok && first.failure.reason === "nodes-failed" ? first.failure.summary.failed : [];
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.id).toMatch(/^scene\/\w+\/clip$/);
+    expect(failed[0]!.error).toContain("content policy: the image was rejected");
+    const rendered: string[] = [];
+    const second = await build(story, { renderer: renderer(), jobs: 4, onEvent: (e) => e.type === "node-done" && !e.restored && rendered.push(e.id) });
+    expect(second.ok).toBe(true);
+    expect(rendered.sort()).toEqual([failed[0]!.id, "video"].sort());
+  });
+});
+
+describe("mapping an answer to scenes", () => {
+  const a = "https://media.example/a.png";
+  const b = "https://media.example/b.png";
+  const answer = (extra: Partial<ApiStory>): ApiStory => ({ id: "s", status: "success", ...extra });
+
+  it("reads clips by source image from medias, skipping AI transitions that start at the same image", () => {
+    const story = answer({
+      medias: [
+        { source: { image_url: b }, video_url: "https://v/b.mp4" },
+        { source: { image_url: a, end_image_url: b }, is_transition: true, video_url: "https://v/a-to-b.mp4" },
+        { source: { image_url: a }, video_url: "https://v/a.mp4" },
+      ],
+    });
+    expect(mapClips(story, [a, b])).toEqual([{ url: "https://v/a.mp4" }, { url: "https://v/b.mp4" }]);
+  });
+
+  it("refuses two different clips for one scene, a missing clip, and a storyboard that is not the one sent", () => {
+    const twice = mapClips(answer({ scenes: [{ image_url: a, video_url: "https://v/1.mp4" }], medias: [{ source: { image_url: a }, video_url: "https://v/2.mp4" }] }), [a]);
+    expect("error" in twice[0]! && twice[0].error.message).toMatch(/ambiguous .* 2 different clips/);
+    const none = mapClips(answer({ scenes: [{ image_url: a, video_url: "https://v/1.mp4" }] }), [a, b]);
+    expect(none[0]).toEqual({ url: "https://v/1.mp4" });
+    expect("error" in none[1]! && none[1].error.message).toContain("names no clip made from this scene's image");
+    const replaced = mapClips(answer({ storyboard: { scenes: [{ image_url: b, video_url: "https://v/b.mp4" }] } }), [a]);
+    expect("error" in replaced[0]! && replaced[0].error.message).toContain("not the one this videos request sent");
+  });
+});
+
+describe("the contract's shapes and faults", () => {
+  it("element images returned under URL are read", async () => {
+    const { story } = await example("suited-man", "suited-man.yaml");
+    fake.api.elementUrlField = "URL";
+    const result = await build(story, { renderer: renderer(), jobs: 4 });
+    expect(result.ok).toBe(true);
+  });
+
+  it("garbled answers to status polls are retried like any transient fault", async () => {
+    const { story } = await example("suited-man", "suited-man.yaml");
+    fake.api.fault({ kind: "malformed", method: "GET", times: 3 });
+    const result = await build(story, { renderer: renderer(), jobs: 4 });
+    expect(result.ok).toBe(true);
+    expect(fake.api.paidCalls().filter((c) => c.path.endsWith("/videos"))).toHaveLength(1);
+  });
+});
+
+describe("inputs and keys agree", () => {
+  it("the seed is sent to the API, and a seed change plans images, clips and the video, not narration or music", async () => {
+    const { dir, story } = await example("suited-man", "suited-man.yaml");
+    await editStory(story, "motion: { model: KlingAI, duration: 5 }", "motion: { model: KlingAI, duration: 5 }\n  image: { model: Seedream, seed: 11 }");
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    for (const stage of ["elements", "scenes"]) expect(fake.api.paidCalls().find((c) => c.path.endsWith(`/${stage}`))!.fields.seed).toBe("11");
+    await editStory(story, "seed: 11", "seed: 12");
+    const planned = await plan(story, { renderer: renderer() });
+    if (!planned.ok) throw new Error("plan failed");
+    const stale = planned.plan.items.filter((i) => i.action === "update").map((i) => i.id).sort();
+    expect(stale).toEqual(
+      ["element/characters/suited man", "element/environments/city street", "element/objects/briefcase", "scene/introduction/image", "scene/focused-walk/image", "scene/introduction/clip", "scene/focused-walk/clip", "video"].sort(),
+    );
+    expect(planned.plan.items.find((i) => i.id === "element/objects/briefcase")!.reasons).toContain("settings changed");
+    const calls = fake.api.calls.length;
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    const sent = fake.api.calls.slice(calls).filter((c) => c.paid);
+    expect(sent.find((c) => c.path.endsWith("/elements"))!.fields.seed).toBe("12");
+    void dir;
+  });
+});
+
+describe("local reference files", () => {
+  it("with no way to send them, the build stops before any call and says what to do", async () => {
+    const { story } = await example("lighthouse", "lighthouse.yaml");
+    const result = await build(story, { renderer: renderer(), jobs: 4 });
+    expect(result.ok).toBe(false);
+    const problems = !result.ok && result.failure.reason === "blocked" ? result.failure.problems : [];
+    expect(problems.map((p) => p.message.split(" ")[0])).toEqual(["refs/keeper.png", "refs/lighthouse.png", "refs/lantern.png", "refs/theme.wav"]);
+    expect(problems[0]!.hint).toMatch(/public URL.*STORYC_MEDIA_BASE_URL.*STORYC_VIMMERSE_LOCAL_MEDIA=generate.*\(~2 credits\)/);
+    expect(fake.api.calls).toEqual([]);
+    const cli = await runBin(["plan", "lighthouse.yaml", "--renderer", "vimmerse"], { cwd: join(story, ".."), env: fake.env() });
+    expect(cli.stdout).toContain("blocked: refs/keeper.png (element/characters/Keeper) is a local file");
+  });
+
+  it("with a base URL for the story's files, each file is sent as its URL and nothing is generated for it", async () => {
+    const { story } = await example("lighthouse", "lighthouse.yaml");
+    const base = `${fake.api.url}/files/lighthouse/`;
+    const planned = await plan(story, { renderer: renderer({ STORYC_MEDIA_BASE_URL: base }) });
+    expect(planned.ok && planned.plan.items.find((i) => i.id === "music")!.notes).toEqual([`refs/theme.wav reaches the API as ${base}refs/theme.wav (STORYC_MEDIA_BASE_URL)`]);
+    const result = await build(story, { renderer: renderer({ STORYC_MEDIA_BASE_URL: base }), jobs: 4 });
+    expect(result.ok).toBe(true);
+    const elements = JSON.parse(String(fake.api.paidCalls().find((c) => c.path.endsWith("/elements"))!.fields.storyboard));
+    expect(elements.characters[0].image_url).toBe(`${base}refs/keeper.png`);
+    expect(elements.music.music_url).toBe(`${base}refs/theme.wav`);
+    expect(fake.api.generated.elementImages).toBe(0);
+    expect(fake.api.generated.music).toBe(0);
+    const scenes = JSON.parse(String(fake.api.paidCalls().find((c) => c.path.endsWith("/scenes"))!.fields.storyboard));
+    expect(scenes.scenes[2].image_url).toBe(`${base}refs/lantern.png`);
+  });
+});
+
+describe("spend as the API reports it", () => {
+  it("the credits printed are the API's used_credits, recorded per node in the lockfile", async () => {
+    const { dir } = await example("suited-man", "suited-man.yaml");
+    const r = await runBin(["build", "suited-man.yaml", "--renderer", "vimmerse"], { cwd: dir, env: fake.env() });
+    expect(r.code).toBe(0);
+    const used = [...fake.api.stories.values()].reduce((sum, s) => sum + s.used_credits, 0);
+    expect(used).toBeGreaterThan(0);
+    expect(r.stdout).toContain(`Credits: ${used} used (estimated 118)`);
+    const lock = await lockOf(dir, "suited-man.lock");
+    const perNode = Object.values(lock.nodes).reduce((sum, n) => sum + (typeof n.remote?.credits === "number" ? n.remote.credits : 0), 0);
+    expect(perNode).toBe(used);
+  }, 30_000);
+
+  it("/concat is not paid again when the clips and music it joins did not change", async () => {
+    const { story } = await example("suited-man", "suited-man.yaml");
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    await editStory(story, "title: Suited Man\n", "title: The Suited Man\n");
+    const calls = fake.api.calls.length;
+    const rendered: string[] = [];
+    const again = await build(story, { renderer: renderer(), jobs: 4, onEvent: (e) => e.type === "node-done" && !e.restored && rendered.push(e.id) });
+    expect(again.ok).toBe(true);
+    expect(rendered).toContain("video");
+    expect(fake.api.calls.slice(calls)).toEqual([]);
+  });
+});
