@@ -14,12 +14,24 @@ export interface NewCommandOptions {
   output?: string;
   renderer?: string;
   force?: boolean;
+  /** Have the Story API make the video from the idea, then pull the story with its media. */
+  render?: boolean;
 }
 
 export async function newCommand(options: NewCommandOptions, io: CliIO): Promise<number> {
   if (options.aspect && !ASPECTS.includes(options.aspect)) throw new CliError(`unknown aspect ratio "${options.aspect}"`, ExitCode.usage, `use one of ${ASPECTS.join(", ")}`);
   if (options.renderer && options.renderer !== "local" && options.renderer !== "vimmerse") throw new CliError(`storyc new drafts with "vimmerse" or "local", not "${options.renderer}"`, ExitCode.usage);
   const file = resolve(io.cwd, options.output ?? "story.yaml");
+  if (options.render) {
+    if (options.renderer === "local") throw new CliError("--render makes the video with the Story API; it cannot be used with --renderer local", ExitCode.usage);
+    const { ideaToStory } = await import("../render/vimmerse/pull.js");
+    const { reportPull } = await import("./pull.js");
+    const result = await ideaToStory(
+      { idea: options.idea, scene_count: options.scenes ?? 3, ...(options.aspect ? { aspect_ratio: options.aspect } : {}), ...(options.title ? { title: options.title } : {}) },
+      { output: file, env: io.env, overwrite: Boolean(options.force) },
+    );
+    return reportPull(result, io, "made by the Story API from the idea");
+  }
   let draft;
   try {
     draft = await draftStory({

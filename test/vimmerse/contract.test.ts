@@ -243,3 +243,59 @@ describe("spend as the API reports it", () => {
     expect(fake.api.calls.slice(calls)).toEqual([]);
   });
 });
+
+describe("stories made elsewhere", () => {
+  it("pull of a finished remote story, then build, makes no paid call and renders nothing", async () => {
+    const { dir } = await storyFile("# unused\n");
+    const { VimmerseClient } = await import("../../src/render/vimmerse/client.js");
+    const client = new VimmerseClient({ apiKey: fake.api.key, baseUrl: fake.api.url });
+    let remote = await client.ideaToVideo({ idea: "Pip the otter learns to juggle pebbles", scene_count: 3, aspect_ratio: "9:16" });
+    // Bounded: the fake finishes a job after ticksPerJob polls.
+    for (let i = 0; i < 10 && remote.status !== "success"; i++) remote = await client.getStory(remote.id);
+    expect(remote.status).toBe("success");
+    const paidBefore = fake.api.paidCalls().length;
+
+    const pulled = await runBin(["pull", remote.id, "-o", "otter.yaml"], { cwd: dir, env: fake.env() });
+    expect(pulled.code).toBe(0);
+    expect(pulled.stdout).toContain("wrote otter.yaml and otter.lock");
+    expect((await runBin(["validate", "otter.yaml"], { cwd: dir })).code).toBe(0);
+    const lock = JSON.parse(await readFile(join(dir, "otter.lock"), "utf8"));
+    // Each clip is recorded for the scene whose image it was made from.
+    for (const n of [1, 2, 3]) {
+      const clip = lock.nodes[`scene/${n}/clip`];
+      expect(fake.api.clipSources.get(clip.remote.url)?.imageUrl).toBe(lock.nodes[`scene/${n}/image`].remote.url);
+    }
+
+    const built = await runBin(["build", "otter.yaml", "--renderer", "vimmerse", "--json"], { cwd: dir, env: fake.env() });
+    expect(built.code).toBe(0);
+    const finished = built.stdout.trim().split("\n").map((l) => JSON.parse(l)).find((e) => e.type === "finished");
+    expect(finished.summary.rendered).toEqual([]);
+    expect(fake.api.paidCalls().length).toBe(paidBefore);
+    const text = pulled.stdout + pulled.stderr + built.stdout + built.stderr + (await readFile(join(dir, "otter.lock"), "utf8"));
+    expect(text).not.toContain(fake.api.key);
+  }, 30_000);
+
+  it("pull of a story still in progress says so and writes nothing", async () => {
+    const { dir } = await storyFile("# unused\n");
+    const { VimmerseClient } = await import("../../src/render/vimmerse/client.js");
+    const remote = await new VimmerseClient({ apiKey: fake.api.key, baseUrl: fake.api.url }).ideaToVideo({ idea: "a slow story" });
+    fake.api.ticksPerJob = 1000;
+    const r = await runBin(["pull", remote.id, "-o", "slow.yaml"], { cwd: dir, env: fake.env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/story .* is processing \(\d+%\), not finished/);
+    await expect(readFile(join(dir, "slow.yaml"))).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("new --idea --render makes the video with idea-2-video and pulls it: building it pays nothing more", async () => {
+    const { dir } = await storyFile("# unused\n");
+    const made = await runBin(["new", "--idea", "Two crows trade shiny buttons", "--scenes", "2", "--render", "-o", "crows.yaml"], { cwd: dir, env: fake.env() });
+    expect(made.code).toBe(0);
+    const paid = fake.api.paidCalls();
+    expect(paid.map((c) => c.path)).toEqual(["/story/idea-2-video"]);
+    expect(paid[0]!.fields).toMatchObject({ idea: "Two crows trade shiny buttons", scene_count: 2, is_transition: false });
+    const built = await runBin(["build", "crows.yaml", "--renderer", "vimmerse"], { cwd: dir, env: fake.env() });
+    expect(built.code).toBe(0);
+    expect(built.stdout).toMatch(/Built in .*: 0 rendered/);
+    expect(fake.api.paidCalls()).toHaveLength(1);
+  }, 30_000);
+});
