@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { errors as undiciErrors, FormData, request, type Dispatcher } from "undici";
+
+import { TransientError, withRetries } from "./retry.js";
 
 export const DEFAULT_API_URL = "https://api.vimmerse.net";
 
@@ -86,8 +87,8 @@ type Fields = Record<string, string | number | boolean | string[] | undefined>;
 /**
  * The Vimmerse Story API over undici: form bodies (multipart where the
  * OpenAPI description says so), the key in X-Api-Key, a time limit on every
- * request, and retries with exponential backoff and jitter for 429, 5xx,
- * resets and time-outs. Requests that cost credits are never retried here:
+ * request, and retries (withRetries: exponential backoff with jitter, and
+ * Retry-After) for 429, 5xx, resets, time-outs and garbled answers to GETs. Requests that cost credits are never retried here:
  * a lost answer may hide work that was paid for, which the renderer settles
  * by looking at the story before it asks again.
  */
@@ -149,29 +150,38 @@ export class VimmerseClient {
     path: string,
     options: { form?: Fields; multipart?: Fields; json?: unknown; paid?: boolean; signal?: AbortSignal | undefined },
   ): Promise<ApiStory> {
-    for (let attempt = 1; ; attempt++) {
-      options.signal?.throwIfAborted();
-      let outcome: { retry: false; story: ApiStory } | { retry: true; reason: string; afterMs?: number };
-      try {
-        outcome = await this.once(method, path, options);
-      } catch (error) {
-        if (options.signal?.aborted) throw options.signal.reason ?? error;
-        if (error instanceof VimmerseApiError) throw error;
-        const reason = transportReason(error);
-        if (options.paid && !(error instanceof undiciErrors.ConnectTimeoutError) && !isRefused(error)) {
-          // The request may have reached the API: the caller decides whether the work started.
-          throw new VimmerseApiError("unavailable", `${method} ${path}: ${reason}`, null, "the request may have been received; storyc checks the story before asking again");
-        }
-        outcome = { retry: true, reason };
+    try {
+      return await withRetries(
+        async () => {
+          options.signal?.throwIfAborted();
+          let outcome: { retry: false; story: ApiStory } | { retry: true; reason: string; afterMs?: number };
+          try {
+            outcome = await this.once(method, path, options);
+          } catch (error) {
+            if (options.signal?.aborted) throw options.signal.reason ?? error;
+            if (error instanceof VimmerseApiError) throw error;
+            const reason = transportReason(error);
+            if (options.paid && !(error instanceof undiciErrors.ConnectTimeoutError) && !isRefused(error)) {
+              // The request may have reached the API: the caller decides whether the work started.
+              throw new VimmerseApiError("unavailable", `${method} ${path}: ${reason}`, null, "the request may have been received; storyc checks the story before asking again");
+            }
+            throw new TransientError(reason);
+          }
+          if (outcome.retry) throw new TransientError(outcome.reason, outcome.afterMs);
+          return outcome.story;
+        },
+        {
+          attempts: this.attempts,
+          backoffMs: this.backoffMs,
+          signal: options.signal,
+          onRetry: ({ attempt, reason, delayMs }) => this.options.onRetry?.({ method, path, attempt, delayMs, reason }),
+        },
+      );
+    } catch (error) {
+      if (error instanceof TransientError) {
+        throw new VimmerseApiError("unavailable", `${method} ${path} failed ${this.attempts} times: ${error.reason}`, null, "the Story API is unavailable or overloaded; try again later");
       }
-      if (!outcome.retry) return outcome.story;
-      if (attempt >= this.attempts) {
-        throw new VimmerseApiError("unavailable", `${method} ${path} failed ${attempt} times: ${outcome.reason}`, null, "the Story API is unavailable or overloaded; try again later");
-      }
-      const backoff = this.backoffMs * 2 ** (attempt - 1);
-      const delayMs = Math.max(outcome.afterMs ?? 0, backoff / 2 + Math.random() * backoff);
-      this.options.onRetry?.({ method, path, attempt, delayMs, reason: outcome.reason });
-      await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : {});
+      throw error;
     }
   }
 

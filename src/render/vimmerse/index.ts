@@ -9,6 +9,7 @@ import type { ResolvedSettings } from "../../story/types.js";
 import { RendererUnavailableError, type BuildContext, type Renderer, type RendererReview, type RenderInput, type RenderNode, type RenderResult } from "../types.js";
 import { VimmerseApiError, VimmerseClient, type ApiStory } from "./client.js";
 import { download } from "./download.js";
+import { TransientError, withRetries } from "./retry.js";
 import { toApiStoryboard, type KnownUrls } from "./storyboard.js";
 import { WebhookReceiver } from "./webhook.js";
 
@@ -479,23 +480,31 @@ export class VimmerseRenderer implements Renderer {
       let submitted = earlier?.state === "submitted";
       let creditsBefore = typeof earlier?.creditsBefore === "number" ? earlier.creditsBefore : undefined;
       if (earlier?.state === "requested") submitted = (await api.getStory(storyId, input.signal)).updated_at !== earlier.before;
-      for (let attempt = 1; !submitted; attempt++) {
-        const current = await api.getStory(storyId, input.signal);
-        const before = current.updated_at ?? "";
-        creditsBefore = this.createdHere ? 0 : Number(current.used_credits ?? 0);
-        await input.recordPending({ storyId, stage, state: "requested", before, creditsBefore }, ids);
+      if (!submitted) {
         try {
-          await submit();
-          submitted = true;
+          await withRetries(
+            async () => {
+              const current = await api.getStory(storyId, input.signal);
+              const before = current.updated_at ?? "";
+              creditsBefore = this.createdHere ? 0 : Number(current.used_credits ?? 0);
+              await input.recordPending({ storyId, stage, state: "requested", before, creditsBefore }, ids);
+              try {
+                await submit();
+              } catch (error) {
+                if (error instanceof VimmerseApiError && error.kind === "credit") {
+                  throw new VimmerseApiError("credit", `${error.message}; the work that remains needs about ${this.remainingCredits()} credits`, error.status, error.hint);
+                }
+                if (!(error instanceof VimmerseApiError) || error.kind !== "unavailable") throw error;
+                // The answer was lost: if the story moved, the request arrived and was paid for.
+                if ((await api.getStory(storyId, input.signal)).updated_at !== before) return;
+                throw new TransientError(error.message);
+              }
+            },
+            { attempts: 4, backoffMs: 1000, signal: input.signal },
+          );
         } catch (error) {
-          if (error instanceof VimmerseApiError && error.kind === "credit") {
-            throw new VimmerseApiError("credit", `${error.message}; the work that remains needs about ${this.remainingCredits()} credits`, error.status, error.hint);
-          }
-          if (!(error instanceof VimmerseApiError) || error.kind !== "unavailable" || attempt >= 4) throw error;
-          // The answer was lost: if the story moved, the request arrived and was paid for.
-          const now = await api.getStory(storyId, input.signal);
-          if (now.updated_at !== before) submitted = true;
-          else await sleep(500 * 2 ** attempt, undefined, { signal: input.signal });
+          if (error instanceof TransientError) throw new VimmerseApiError("unavailable", error.reason, null, "the Story API is unavailable; build again later: nothing was paid twice");
+          throw error;
         }
       }
       await input.recordPending({ storyId, stage, state: "submitted", ...(creditsBefore !== undefined ? { creditsBefore } : {}) }, ids);
