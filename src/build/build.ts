@@ -220,7 +220,10 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     await renderer.dispose?.();
     // Spend as the API reported it: each paid node records its share in the lockfile.
     const spent = result.rendered.map((id) => lock.nodes[id]?.remote?.credits).filter((c): c is number => typeof c === "number");
-    const credits = thePlan.credits !== undefined ? { estimated: thePlan.credits, used: spent.length ? spent.reduce((a, b) => a + b, 0) : null } : undefined;
+    // What the work not done would still cost (after a 402, what to add to the account).
+    const made = new Set(result.rendered);
+    const remaining = thePlan.items.filter((i) => (i.action === "create" || i.action === "update") && !made.has(i.id)).reduce((sum, i) => sum + (i.credits ?? 0), 0);
+    const credits = thePlan.credits !== undefined ? { estimated: thePlan.credits, used: spent.length ? spent.reduce((a, b) => a + b, 0) : null, remaining } : undefined;
     const summary: BuildSummary = {
       ok,
       rendered: result.rendered,

@@ -33,7 +33,7 @@ export interface BuildSummary {
    * For a paid renderer: the plan's estimate, and the credits the API reported
    * spent on the nodes made in this build (null when it reported none).
    */
-  credits?: { estimated: number; used: number | null };
+  credits?: { estimated: number; used: number | null; remaining: number };
 }
 
 export type EventSink = (event: BuildEvent) => void;

@@ -1,8 +1,7 @@
-import type { Plan } from "../build/plan.js";
 import type { NodeInputs } from "../graph/inputs.js";
-import type { BuildGraph, GraphNode, NodeKind, RendererIdentity } from "../graph/nodes.js";
+import type { GraphNode, NodeKind, RendererIdentity } from "../graph/nodes.js";
 import type { RemoteRecord } from "../lock/lockfile.js";
-import type { ResolvedSettings, Story } from "../story/types.js";
+import type { ResolvedSettings } from "../story/types.js";
 
 /** The output of a finished dependency, as a renderer sees it. */
 export interface DepOutput {
@@ -10,6 +9,8 @@ export interface DepOutput {
   /** Output name -> absolute path of the (read-only) cached bytes. */
   files: Record<string, string>;
   meta: Record<string, string | number | boolean>;
+  /** Where a paid renderer's remote copy is (ids and URLs), when the lockfile or this build knows it. */
+  remote?: RemoteRecord;
 }
 
 /**
@@ -55,18 +56,26 @@ export interface Memo {
   put(key: string, file: string): Promise<string>;
 }
 
-/** What a renderer learns before the first node runs: the whole plan and what earlier builds recorded. */
+/**
+ * What a renderer learns before the first node runs: only what earlier builds
+ * recorded of paid work (never the story, the plan or the graph).
+ */
 export interface BuildContext {
-  graph: BuildGraph;
-  plan: Plan;
-  story: Story;
-  storyFile: string;
-  settings: ResolvedSettings;
   /** Remote records of finished nodes, from the lockfile (ids and URLs of paid work). */
   remote: Record<string, RemoteRecord | undefined>;
   /** Paid work asked for and not finished, whose key still matches. */
   pending: Record<string, RemoteRecord>;
   signal: AbortSignal;
+}
+
+export interface BatchInput {
+  key: string;
+  inputs: RenderInput[];
+  /**
+   * Members of the batch that need no work, with their outputs: a request that
+   * must restate them (a scene's unchanged narration beside its new image) can.
+   */
+  peers: DepOutput[];
 }
 
 export interface RenderResult {
@@ -97,6 +106,14 @@ export interface Renderer {
    * before any paid work starts, with what the user can do about it.
    */
   review?(nodes: ReadonlyArray<RenderNode>): RendererReview;
+  /**
+   * Nodes made together by one piece of remote work (one request for several
+   * nodes): the engine runs a batch as one job once all its waiting members
+   * are ready, and hands them to renderBatch together. Undefined: alone.
+   */
+  batchOf?(node: RenderNode): string | undefined;
+  /** Renders a batch; one result or error per input, in the order given. */
+  renderBatch?(batch: BatchInput): Promise<Array<RenderResult | Error>>;
   /** Called once before the first node renders. */
   begin?(context: BuildContext): Promise<void>;
   render(input: RenderInput): Promise<RenderResult>;

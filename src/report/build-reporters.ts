@@ -94,6 +94,7 @@ export function formatSummary(s: BuildSummary, p: Palette, show: (path: string) 
   if (s.skipped.length) parts.push(`${s.skipped.length} not started`);
   const head = s.ok ? p.green("Built") : s.cancelled.length || s.failed.length === 0 ? p.yellow("Stopped") : p.red("Failed");
   const out = s.outputs.length ? `\n${s.outputs.map((o) => `  ${show(o)}`).join("\n")}` : "";
-  const credits = s.credits && (s.credits.estimated > 0 || s.credits.used) ? `\nCredits: ${s.credits.used === null ? "none reported" : `${s.credits.used} used`} (estimated ${s.credits.estimated})` : "";
+  const left = s.credits?.remaining ? `; the remaining work needs about ${s.credits.remaining} credits` : "";
+  const credits = s.credits && (s.credits.estimated > 0 || s.credits.used) ? `\nCredits: ${s.credits.used === null ? "none reported" : `${s.credits.used} used`} (estimated ${s.credits.estimated})${left}` : "";
   return `${head} in ${seconds(s.durationMs)}: ${parts.join(", ")}${credits}${out}`;
 }

@@ -130,7 +130,10 @@ describe("faults", () => {
     const { result } = await cloudBuild(story);
     expect(result.ok).toBe(false);
     const failed = !result.ok && result.failure.reason === "nodes-failed" ? result.failure.summary.failed : [];
-    expect(failed[0]!.error).toMatch(/not enough credit .*Insufficient credit.*the work that remains needs about \d+ credits/);
+    // suited-man's elements request: 3 elements x 2 and the music 5
+    expect(failed[0]!.error).toMatch(/not enough credit .*Insufficient credit.*this request needs about 11 credits/);
+    // Nothing was made: all of the plan's 118 credits remain to be paid for.
+    expect(!result.ok && result.failure.reason === "nodes-failed" && result.failure.summary.credits).toEqual({ estimated: 118, used: null, remaining: 118 });
   });
 
   it("a wrong key is reported without printing it", async () => {

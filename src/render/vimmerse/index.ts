@@ -3,29 +3,22 @@ import { extname, join, posix, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hashJson } from "../../graph/hash.js";
 import { isLocalMedia, type MediaRef } from "../../graph/inputs.js";
+import type { ImageSettings } from "../../graph/inputs.js";
 import type { GraphNode } from "../../graph/nodes.js";
 import type { RemoteRecord } from "../../lock/lockfile.js";
-import type { ResolvedSettings } from "../../story/types.js";
-import { RendererUnavailableError, type BuildContext, type Renderer, type RendererReview, type RenderInput, type RenderNode, type RenderResult } from "../types.js";
-import { VimmerseApiError, VimmerseClient, type ApiStory } from "./client.js";
+import { RendererUnavailableError, type BatchInput, type BuildContext, type DepOutput, type Renderer, type RendererReview, type RenderInput, type RenderNode, type RenderResult } from "../types.js";
+import { VimmerseApiError, VimmerseClient, type ApiScene, type ApiStory, type ApiStoryboard } from "./client.js";
 import { download } from "./download.js";
 import { TransientError, withRetries } from "./retry.js";
-import { toApiStoryboard, type KnownUrls } from "./storyboard.js";
 import { WebhookReceiver } from "./webhook.js";
 
 /** Estimated credits of each kind of work (the API charges about 10 credits per scene-second of video). */
 export const CREDITS = { element: 2, music: 5, sceneImage: 2, narration: 1, perVideoSecond: 10, concat: 1 } as const;
 
-type StageName = "elements" | "scenes" | `videos@${number}` | "concat";
-
 /** A scene's clip as the answer to a videos request names it, or why it has none. */
 type ClipOutcome = { url: string } | { error: VimmerseApiError };
 
-interface StageResult {
-  story: ApiStory;
-  /** For a videos stage: each scene's clip, by scene index, mapped by the scene image it was made from. */
-  clips?: Map<number, ClipOutcome>;
-}
+type Outcome = RenderResult | Error;
 
 export interface VimmerseOptions {
   env?: NodeJS.ProcessEnv;
@@ -49,11 +42,14 @@ export interface LocalMediaPolicy {
 }
 
 /**
- * The cloud renderer. The API works on a whole story in stages (element
- * images and music; scene images and narration; scene videos; the final
- * cut), so nodes of one stage share one request. Work that is still fresh is
- * sent with its URL so that the API makes only what is missing; clips that
- * did not change are reused by URL in the final concatenation.
+ * The cloud renderer. The API works on a story in stages (element images and
+ * music; scene images and narration; scene videos; the final cut), so the
+ * nodes of one stage are one batch, which the engine schedules like any
+ * node: it starts a batch when its members' dependencies are done, and hands
+ * the renderer their typed inputs and their dependencies' outputs, never the
+ * story or the plan. A request carries only the batch's work, and the URLs
+ * of what it needs (element images, unchanged narrations) from dependencies
+ * and unchanged members, so the API makes only what is missing.
  */
 export class VimmerseRenderer implements Renderer {
   readonly identity = { name: "vimmerse", version: "1" };
@@ -65,18 +61,11 @@ export class VimmerseRenderer implements Renderer {
   private readonly spent = new Map<string, number>();
   /** Paid requests run one at a time per story: the API keeps one storyboard and one medias list. */
   private paidQueue: Promise<unknown> = Promise.resolve();
-  /** Nodes rendered in this build, for what a 402 says the rest of the work needs. */
-  private readonly made = new Set<string>();
-  private ctx: BuildContext | null = null;
   private client: VimmerseClient | null = null;
   private storyId: string | null = null;
   private creating: Promise<string> | null = null;
   /** The story was created by this build: what the first request costs includes the creation. */
   private createdHere = false;
-  private readonly stages = new Map<StageName, Promise<StageResult>>();
-  /** Stages that have finished in this build, for the URLs they made. */
-  private readonly finished = new Map<StageName, StageResult>();
-  private readonly listeners = new Map<string, Set<(f: number, m: string) => void>>();
   private readonly env: NodeJS.ProcessEnv;
   private webhook: WebhookReceiver | null = null;
   private readonly pollMs: number;
@@ -117,18 +106,14 @@ export class VimmerseRenderer implements Renderer {
       }
       const url = this.mediaUrl(ref.file);
       if (url) note(`${ref.file} reaches the API as ${url} (STORYC_MEDIA_BASE_URL)`);
-      else if (this.localMedia.generate) note(`${ref.file} cannot be sent to the API: it generates this instead (~${this.generationCredits(node)} credits)`);
+      else if (this.localMedia.generate) note(`${ref.file} cannot be sent to the API: it generates this instead (~${generationCredits(node)} credits)`);
       else stranded.set(ref.file, [...(stranded.get(ref.file) ?? []), node.id]);
     }
     const blocking = [...stranded].map(([file, ids]) => ({
       message: `${file} (${ids.join(", ")}) is a local file, and the Story API takes images and music only as URLs: it would be dropped and paid for again`,
-      hint: `host it at a public URL and write that URL in the story, or publish the story's folder and set STORYC_MEDIA_BASE_URL to its URL, or set STORYC_VIMMERSE_LOCAL_MEDIA=generate to let the API generate it (~${ids.reduce((sum, id) => sum + this.generationCredits(nodes.find((n) => n.id === id)!), 0)} credits)`,
+      hint: `host it at a public URL and write that URL in the story, or publish the story's folder and set STORYC_MEDIA_BASE_URL to its URL, or set STORYC_VIMMERSE_LOCAL_MEDIA=generate to let the API generate it (~${ids.reduce((sum, id) => sum + generationCredits(nodes.find((n) => n.id === id)!), 0)} credits)`,
     }));
     return { notes, blocking };
-  }
-
-  private generationCredits(node: RenderNode): number {
-    return node.kind === "music" ? CREDITS.music : node.kind === "element" ? CREDITS.element : CREDITS.sceneImage;
   }
 
   async prepare(): Promise<void> {
@@ -146,7 +131,7 @@ export class VimmerseRenderer implements Renderer {
     this.webhook = null;
   }
 
-  estimateCredits(node: GraphNode): number {
+  estimateCredits(node: GraphNode | RenderNode): number {
     switch (node.kind) {
       case "element":
         return this.sent(node.inputs.image) ? 0 : CREDITS.element;
@@ -171,60 +156,239 @@ export class VimmerseRenderer implements Renderer {
     return isLocalMedia(ref) ? this.mediaUrl(ref.file) !== undefined : true;
   }
 
+  /** The URL the API is given for a file an input names, if it can be given one. */
+  private refUrl(ref: MediaRef): string | undefined {
+    if (!ref) return undefined;
+    return isLocalMedia(ref) ? this.mediaUrl(ref.file) : ref.url;
+  }
+
+  /** The only thing a cloud build reads before it starts: the remote story earlier builds worked on. */
   async begin(context: BuildContext): Promise<void> {
-    this.ctx = context;
     const records = [...Object.values(context.pending), ...Object.values(context.remote)];
     const known = records.find((r) => typeof r?.storyId === "string");
     this.storyId = (known?.storyId as string | undefined) ?? null;
   }
 
+  batchOf(node: RenderNode): string | undefined {
+    switch (node.kind) {
+      case "element":
+      case "music":
+        return "elements";
+      case "scene-image":
+      case "scene-narration":
+        return "scenes";
+      case "scene-clip":
+        // One videos request has one duration: scenes of each duration are their own batch.
+        return `videos@${Number(node.inputs.duration)}`;
+      default:
+        return undefined;
+    }
+  }
+
+  async renderBatch(batch: BatchInput): Promise<Outcome[]> {
+    const outcomes: Outcome[] = new Array(batch.inputs.length);
+    const todo: number[] = [];
+    for (const [i, input] of batch.inputs.entries()) {
+      const answered = answeredUrl(input);
+      if (answered) outcomes[i] = await this.fetchAs(input, answered).catch((e: Error) => e);
+      else todo.push(i);
+    }
+    if (todo.length) {
+      const inputs = todo.map((i) => batch.inputs[i]!);
+      let made: Outcome[];
+      try {
+        await this.ensureStory(inputs);
+        if (batch.key === "elements") made = await this.elements(inputs);
+        else if (batch.key === "scenes") made = await this.scenes(inputs, batch.peers);
+        else made = await this.videos(batch.key, inputs);
+      } catch (error) {
+        made = inputs.map(() => (error instanceof Error ? error : new Error(String(error))));
+      }
+      for (const [k, i] of todo.entries()) outcomes[i] = made[k]!;
+    }
+    return outcomes.map((o, i) => (o instanceof Error ? o : this.withCredits(batch.inputs[i]!.node.id, o)));
+  }
+
   async render(input: RenderInput): Promise<RenderResult> {
-    // The cloud stages batch scenes by their place in the storyboard, which only the build context knows.
-    const node = this.context().graph.byId.get(input.node.id)!;
-    const result = await this.renderNode(node, input);
-    this.made.add(node.id);
-    const credits = this.spent.get(node.id);
+    const node = input.node;
+    if (node.kind === "title") {
+      // The title card costs nothing by itself: the final cut's title is set on the story.
+      const path = join(input.workDir, "title.json");
+      await writeFile(path, JSON.stringify(node.inputs, null, 2));
+      return { files: [{ name: "title.json", path }] };
+    }
+    if (node.kind === "video") return this.withCredits(node.id, await this.renderVideo(input as RenderInput<"video">));
+    // Nodes that batch are rendered through renderBatch; alone, a node is a batch of one.
+    const key = this.batchOf(node);
+    if (key === undefined) throw new Error(`the vimmerse renderer cannot make ${node.kind} nodes`);
+    const [outcome] = await this.renderBatch({ key, inputs: [input], peers: [] });
+    if (outcome instanceof Error) throw outcome;
+    return outcome!;
+  }
+
+  private withCredits(id: string, result: RenderResult): RenderResult {
+    const credits = this.spent.get(id);
     return credits !== undefined && result.remote ? { ...result, remote: { ...result.remote, credits } } : result;
   }
 
-  private async renderNode(node: GraphNode, input: RenderInput): Promise<RenderResult> {
-    const answered = node.kind === "video" || node.kind === "title" ? undefined : this.answered(node.id);
-    if (answered) {
-      const [base, ext] = node.kind === "music" ? ["music", ".mp3"] : node.kind === "element" ? ["element", ".png"] : node.kind === "scene-image" ? ["scene", ".png"] : node.kind === "scene-narration" ? ["narration", ".mp3"] : ["clip", ".mp4"];
-      const fetched = await this.fetch(input, answered, base, ext);
-      return node.kind === "scene-clip" ? { ...fetched, meta: { seconds: Number(node.inputs.duration) } } : fetched;
+  /** Element images and music: one /elements request with the batch's elements (URLs for those given). */
+  private async elements(inputs: RenderInput[]): Promise<Outcome[]> {
+    const board: ApiStoryboard = { characters: [], environments: [], objects: [], scenes: [] };
+    let image: ImageSettings | undefined;
+    for (const input of inputs) {
+      if (input.node.kind === "element") {
+        const e = input.node.inputs;
+        image ??= e.settings;
+        const url = this.refUrl(e.image);
+        board[e.kind]!.push({ name: e.name, description: e.description, ...(url ? { image_url: url } : {}) });
+      } else if (input.node.kind === "music") {
+        const m = input.node.inputs;
+        const url = this.refUrl(m.source);
+        board.music = { description: m.description, lyrics: m.lyrics, ...(url ? { music_url: url } : {}) };
+      }
     }
-    switch (node.kind) {
-      case "title": {
-        // The title card is part of the storyboard the other stages send; it costs nothing by itself.
-        const path = join(input.workDir, "title.json");
-        await writeFile(path, JSON.stringify(node.inputs, null, 2));
-        return { files: [{ name: "title.json", path }] };
+    const storyId = this.storyId!;
+    const done = await this.request("elements", inputs, () =>
+      this.api().generateElements(storyId, { ...imageFields(image), storyboard: JSON.stringify(board) }, inputs[0]!.signal),
+    );
+    const urls = inputs.map((input) =>
+      input.node.kind === "element" ? findElementUrl(done, input.node) : (done.storyboard?.music?.music_url ?? (done.audio_urls as string[] | undefined)?.[0] ?? undefined),
+    );
+    return this.settle("elements", inputs, urls, done);
+  }
+
+  /**
+   * Scene images and narrations: one /scenes request with the batch's scenes,
+   * in the order they are sent. A scene's unchanged half is restated by URL
+   * (from the batch's peers) so the API does not make it again; the elements a
+   * scene names are sent with their images (from its dependencies).
+   */
+  private async scenes(inputs: RenderInput[], peers: DepOutput[]): Promise<Outcome[]> {
+    const prefixOf = (id: string) => id.replace(/\/(image|narration)$/, "");
+    const order: string[] = [];
+    for (const input of inputs) if (!order.includes(prefixOf(input.node.id))) order.push(prefixOf(input.node.id));
+    const board: ApiStoryboard = { characters: [], environments: [], objects: [], scenes: [] };
+    const elements = new Set<string>();
+    let image: ImageSettings | undefined;
+    let voice: string | undefined;
+    const missing: string[] = [];
+    for (const prefix of order) {
+      const img = inputs.find((i) => i.node.id === `${prefix}/image`) as RenderInput<"scene-image"> | undefined;
+      const nar = inputs.find((i) => i.node.id === `${prefix}/narration`) as RenderInput<"scene-narration"> | undefined;
+      const scene: ApiScene = { name: prefix.split("/").pop()! };
+      if (img) {
+        image ??= img.node.inputs.settings;
+        scene.description = scene.image_description = img.node.inputs.description;
+        const url = this.refUrl(img.node.inputs.image);
+        if (url) scene.image_url = url;
+        for (const dep of ([] as DepOutput[]).concat(img.deps.elements ?? [])) {
+          if (elements.has(dep.id)) continue;
+          elements.add(dep.id);
+          const [, kind, ...name] = dep.id.split("/");
+          const url = depUrl(dep);
+          if (!url) missing.push(dep.id);
+          board[kind as "characters"]?.push({ name: name.join("/"), description: String(dep.meta.description ?? ""), ...(url ? { image_url: url } : {}) });
+        }
+      } else {
+        const peer = peers.find((p) => p.id === `${prefix}/image`);
+        const url = peer && depUrl(peer);
+        if (url) scene.image_url = url;
+        else missing.push(`${prefix}/image`);
       }
-      case "element":
-      case "music": {
-        const { story } = await this.stage("elements", input);
-        const url = node.kind === "music" ? story.storyboard?.music?.music_url : findElementUrl(story, node);
-        return this.fetch(input, url ?? undefined, node.kind === "music" ? "music" : "element", node.kind === "music" ? ".mp3" : ".png", story);
+      if (nar) {
+        voice ??= nar.node.inputs.voice;
+        scene.narrator = nar.node.inputs.text;
+      } else {
+        const peer = peers.find((p) => p.id === `${prefix}/narration`);
+        const url = peer && depUrl(peer);
+        if (url) scene.narration_url = url;
+        else missing.push(`${prefix}/narration`);
+        scene.narrator = "";
       }
-      case "scene-image":
-      case "scene-narration": {
-        const { story } = await this.stage("scenes", input);
-        const scene = story.storyboard?.scenes?.[node.scene!];
-        const url = node.kind === "scene-image" ? scene?.image_url : scene?.narration_url;
-        return this.fetch(input, url ?? undefined, node.kind === "scene-image" ? "scene" : "narration", node.kind === "scene-image" ? ".png" : ".mp3", story);
-      }
-      case "scene-clip": {
-        const result = await this.stage(`videos@${Number(node.inputs.duration)}`, input);
-        const outcome = result.clips?.get(node.scene!);
-        if (!outcome) throw new VimmerseApiError("malformed", `no videos request carried ${node.label}`, null, "this is a storyc bug; please report it");
-        if ("error" in outcome) throw outcome.error;
-        const fetched = await this.fetch(input, outcome.url, "clip", ".mp4");
-        return { ...fetched, meta: { seconds: Number(node.inputs.duration) } };
-      }
-      case "video":
-        return this.renderVideo(input);
+      board.scenes!.push(scene);
     }
+    if (missing.length) {
+      // Without their URLs the API would make these again, and charge for them.
+      const error = new VimmerseApiError("malformed", `no remote URL is recorded for ${missing.join(", ")}, which this /scenes request must restate`, null, `run storyc build --renderer vimmerse --force '${missing[0]}'`);
+      return inputs.map(() => error);
+    }
+    const storyId = this.storyId!;
+    const done = await this.request("scenes", inputs, () =>
+      this.api().generateScenes(
+        storyId,
+        { ...imageFields(image), storyboard: JSON.stringify(board), ...(voice ? { audio_option: JSON.stringify({ has_narration: true, native_audio: false, narrator: voice }) } : {}) },
+        inputs[0]!.signal,
+      ),
+    );
+    const answered = done.storyboard?.scenes ?? [];
+    if (answered.length !== order.length) {
+      const error = new VimmerseApiError("malformed", `the Story API answered /scenes with ${answered.length} scenes for the ${order.length} it was sent`, null, "build again; if it persists, report it");
+      return inputs.map(() => error);
+    }
+    const urls = inputs.map((input) => {
+      const scene = answered[order.indexOf(prefixOf(input.node.id))];
+      return (input.node.kind === "scene-image" ? scene?.image_url : scene?.narration_url) ?? undefined;
+    });
+    return this.settle("scenes", inputs, urls, done);
+  }
+
+  /**
+   * Scene videos of one duration. The answer names each clip by the scene image it
+   * was made from, so scenes that share an image go in separate requests: every
+   * clip is then found by identity, never by its place in a list.
+   */
+  private async videos(key: string, inputs: RenderInput[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = new Array(inputs.length);
+    const rounds: number[][] = [];
+    const images = inputs.map((input) => depUrl(input.deps.image as DepOutput));
+    for (const [i, input] of inputs.entries()) {
+      if (!images[i]) {
+        outcomes[i] = new VimmerseApiError("malformed", `no remote URL is known for the image of ${input.node.id}`, null, `run storyc build --renderer vimmerse --force '${input.node.id.replace(/clip$/, "image")}'`);
+        continue;
+      }
+      const round = rounds.find((r) => r.every((j) => images[j] !== images[i]));
+      if (round) round.push(i);
+      else rounds.push([i]);
+    }
+    const storyId = this.storyId!;
+    for (const [r, round] of rounds.entries()) {
+      const clips = round.map((i) => inputs[i] as RenderInput<"scene-clip">);
+      const board: ApiStoryboard = {
+        characters: [],
+        environments: [],
+        objects: [],
+        scenes: clips.map((c, k) => {
+          const narration = depUrl(c.deps.narration as DepOutput);
+          const motion = c.node.inputs.motion_description;
+          return { name: c.node.id.split("/")[1], image_url: images[round[k]!]!, ...(narration ? { narration_url: narration } : {}), narrator: "", motion_description: motion, video_description: motion };
+        }),
+      };
+      const settings = clips[0]!.node.inputs.settings;
+      const stage = rounds.length > 1 ? `${key}#${r + 1}` : key;
+      try {
+        const done = await this.request(stage, clips, () =>
+          this.api().generateVideos(
+            storyId,
+            {
+              storyboard: JSON.stringify(board),
+              // Never AI transition videos: `transitions` is how clips are joined, not extra paid clips.
+              is_transition: false,
+              motion_type: settings.model,
+              duration: Math.round(Number(clips[0]!.node.inputs.duration)),
+              loop: 1,
+              ...(this.webhook ? { webhook_url: this.env.STORYC_WEBHOOK_URL ?? this.webhook.url } : {}),
+            },
+            clips[0]!.signal,
+          ),
+        );
+        const mapped = mapClips(done, round.map((i) => images[i]!));
+        const settled = await this.settle(stage, clips, mapped.map((m) => ("url" in m ? m.url : undefined)), done, mapped.map((m) => ("error" in m ? m.error : undefined)));
+        for (const [k, i] of round.entries()) outcomes[i] = settled[k]!;
+      } catch (error) {
+        for (const i of round) outcomes[i] = error instanceof Error ? error : new Error(String(error));
+      }
+    }
+    return outcomes;
   }
 
   /**
@@ -232,8 +396,14 @@ export class VimmerseRenderer implements Renderer {
    * /concat joined (only the title or a label changed, say), that video is
    * reused: the API would make the same cut and charge for it again.
    */
-  private async renderVideo(input: RenderInput): Promise<RenderResult> {
-    const joined = await this.concatFields(input);
+  private async renderVideo(input: RenderInput<"video">): Promise<RenderResult> {
+    const clips = ([] as DepOutput[]).concat(input.deps.clips ?? []);
+    const urls = clips.map((c) => depUrl(c));
+    const lost = clips.filter((_, i) => !urls[i]).map((c) => c.id);
+    if (lost.length) throw new VimmerseApiError("malformed", `no remote URL is recorded for ${lost.join(", ")}`, null, `run storyc build --renderer vimmerse --force '${lost[0]}'`);
+    const music = input.deps.music ? depUrl(input.deps.music as DepOutput) : undefined;
+    // Only scene clips, in play order: an AI transition never takes a scene's place.
+    const joined = { concat_video_urls: urls as string[], ...(music ? { audio_urls: [music] } : {}) };
     const memoKey = `vimmerse-concat:${hashJson(joined)}`;
     const [video, record] = await Promise.all([input.memo.get(memoKey), input.memo.get(`${memoKey}:url`)]);
     if (video && record) {
@@ -241,29 +411,40 @@ export class VimmerseRenderer implements Renderer {
       const path = join(input.workDir, `video${extname(video) || ".mp4"}`);
       await copyFile(video, path);
       this.spent.set(input.node.id, 0);
-      return { files: [{ name: `video${extname(path)}`, path }], remote: { storyId, url, reused: true } };
+      return { files: [{ name: `video${extname(path)}`, path }], meta: { url }, remote: { storyId, url, reused: true } };
     }
-    const { story } = await this.stage("concat", input);
-    const fetched = await this.fetch(input, story.video_url, "video", ".mp4", story);
+    const storyId = await this.ensureStory([input]);
+    if (input.node.inputs.title) await this.api().updateStory(storyId, { title: input.node.inputs.title }, input.signal);
+    const done = await this.request("concat", [input], () => this.api().concat(storyId, joined, input.signal));
+    const fetched = await this.fetch(input, done.video_url, "video", ".mp4", done);
     const file = fetched.files[0]!;
     await copyFile(file.path, `${file.path}.memo`);
     await input.memo.put(memoKey, `${file.path}.memo`);
-    await writeFile(`${file.path}.url.json`, JSON.stringify({ url: story.video_url, storyId: this.storyId }));
+    await writeFile(`${file.path}.url.json`, JSON.stringify({ url: done.video_url, storyId }));
     await input.memo.put(`${memoKey}:url`, `${file.path}.url.json`);
     return fetched;
   }
 
-  /** What /concat joins: every clip in play order (only clips: never an AI transition) and the music. */
-  private async concatFields(input: RenderInput): Promise<{ concat_video_urls: string[]; audio_urls?: string[] }> {
-    const clips = this.context().graph.nodes.filter((n): n is GraphNode<"scene-clip"> => n.kind === "scene-clip");
-    const urls = await Promise.all(clips.map((c) => this.clipUrl(c, input)));
-    const music = this.knownUrls().music;
-    return { concat_video_urls: urls, ...(music ? { audio_urls: [music] } : {}) };
+  /**
+   * Records each node's URL in the answer at once (a build stopped before it
+   * downloads them fetches them next time instead of paying again), then
+   * downloads each, or fails it with the API's reason.
+   */
+  private async settle(stage: string, inputs: RenderInput[], urls: Array<string | undefined>, done: ApiStory, errors: Array<Error | undefined> = []): Promise<Outcome[]> {
+    for (const [i, input] of inputs.entries()) await input.recordPending({ storyId: this.storyId!, stage, state: "answered", ...(urls[i] ? { url: urls[i]! } : {}) });
+    return Promise.all(inputs.map((input, i) => (errors[i] ? Promise.resolve(errors[i]!) : this.fetchAs(input, urls[i], done).catch((e: Error) => e))));
   }
 
-  private context(): BuildContext {
-    if (!this.ctx) throw new Error("the vimmerse renderer was not given the build context");
-    return this.ctx;
+  private fetchAs(input: RenderInput, url: string | undefined, story?: ApiStory): Promise<RenderResult> {
+    const node = input.node;
+    const [base, ext] = node.kind === "music" ? ["music", ".mp3"] : node.kind === "element" ? ["element", ".png"] : node.kind === "scene-image" ? ["scene", ".png"] : node.kind === "scene-narration" ? ["narration", ".mp3"] : ["clip", ".mp4"];
+    return this.fetch(input, url, base, ext, story).then((fetched) => {
+      const meta: Record<string, string | number | boolean> = { ...fetched.meta };
+      if (node.kind === "scene-clip") meta.seconds = Number(node.inputs.duration);
+      // What a later request restates about an element: its description, beside its image's URL.
+      if (node.kind === "element") meta.description = node.inputs.description;
+      return { ...fetched, meta };
+    });
   }
 
   private api(): VimmerseClient {
@@ -284,185 +465,8 @@ export class VimmerseRenderer implements Renderer {
     const ext = /^\.[a-z0-9]{2,4}$/i.test(extname(new URL(url).pathname)) ? extname(new URL(url).pathname).toLowerCase() : fallbackExt;
     const path = join(input.workDir, `${base}${ext}`);
     await download(url, path, { signal: input.signal });
-    return { files: [{ name: `${base}${ext}`, path }], remote: { storyId: this.storyId!, url } };
-  }
-
-  /** Stale nodes of the plan that a stage makes. */
-  /**
-   * The URL an earlier build was answered with for this node and did not download
-   * (it was stopped, or another node failed): fetched again, never paid for again.
-   */
-  private answered(id: string): string | undefined {
-    const p = this.context().pending[id];
-    return p?.state === "answered" && typeof p.url === "string" ? p.url : undefined;
-  }
-
-  /** Records each node's URL in an answer at once, so a build stopped before downloading it does not pay again. */
-  private async recordAnswer(input: RenderInput, stage: string, urls: Array<[GraphNode, string | undefined]>): Promise<void> {
-    for (const [node, url] of urls) await input.recordPending({ storyId: this.storyId!, stage, state: "answered", ...(url ? { url } : {}) }, [node.id]);
-  }
-
-  private stageNodes(name: StageName): GraphNode[] {
-    const { plan, graph } = this.context();
-    const stale = plan.items
-      .filter((i) => (i.action === "create" || i.action === "update") && !this.answered(i.id))
-      .map((i) => graph.byId.get(i.id)!);
-    switch (name) {
-      case "elements":
-        return stale.filter((n) => n.kind === "element" || n.kind === "music");
-      case "scenes":
-        return stale.filter((n) => n.kind === "scene-image" || n.kind === "scene-narration");
-      case "concat":
-        return stale.filter((n) => n.kind === "video");
-      default: {
-        const duration = Number(name.split("@")[1]);
-        return stale.filter((n) => n.kind === "scene-clip" && Number(n.inputs.duration) === duration);
-      }
-    }
-  }
-
-  private stage(name: StageName, input: RenderInput): Promise<StageResult> {
-    let listeners = this.listeners.get(name);
-    if (!listeners) this.listeners.set(name, (listeners = new Set()));
-    listeners.add((f, m) => input.progress(f, m));
-    let running = this.stages.get(name);
-    if (!running) {
-      running = this.runStage(name, input);
-      this.stages.set(name, running);
-    }
-    return running;
-  }
-
-  /** What stages must finish before this one: later stages send the URLs earlier ones made. */
-  private async predecessors(name: StageName, input: RenderInput): Promise<void> {
-    const order: StageName[] = ["elements", "scenes"];
-    const before: StageName[] = name === "elements" ? [] : name === "scenes" ? ["elements"] : name === "concat" ? [...order, ...this.videoStages()] : order;
-    for (const stage of before) if (this.stageNodes(stage).length > 0) await this.stage(stage, input);
-  }
-
-  private videoStages(): StageName[] {
-    const { plan, graph } = this.context();
-    const durations = new Set(
-      plan.items
-        .filter((i) => i.action === "create" || i.action === "update")
-        .map((i) => graph.byId.get(i.id)!)
-        .filter((n) => n.kind === "scene-clip")
-        .map((n) => Number(n.inputs.duration)),
-    );
-    return [...durations].sort((a, b) => a - b).map((d) => `videos@${d}` as StageName);
-  }
-
-  /** URLs of finished work: from the lockfile, and from stages that finished in this build. */
-  private knownUrls(): KnownUrls {
-    const { graph, remote } = this.context();
-    const known: KnownUrls = { elements: new Map(), sceneImages: new Map(), narrations: new Map(), media: (value) => this.mediaUrl(value) };
-    const urlOf = (id: string) => remote[id]?.url as string | undefined;
-    const finished = this.finished;
-    const elementsStory = finished.get("elements")?.story;
-    const scenesStory = finished.get("scenes")?.story;
-    const staleIds = new Set([...this.stageNodes("elements"), ...this.stageNodes("scenes")].map((n) => n.id));
-    for (const node of graph.nodes) {
-      const stale = staleIds.has(node.id);
-      const answered = this.answered(node.id);
-      if (answered && (node.kind === "element" || node.kind === "scene-image" || node.kind === "scene-narration" || node.kind === "music")) {
-        if (node.kind === "element") known.elements.set(node.id, answered);
-        else if (node.kind === "music") known.music = answered;
-        else (node.kind === "scene-image" ? known.sceneImages : known.narrations).set(node.scene!, answered);
-      } else if (node.kind === "element") {
-        const url = stale ? (elementsStory ? findElementUrl(elementsStory, node) : undefined) : urlOf(node.id);
-        if (url) known.elements.set(node.id, url);
-      } else if (node.kind === "music") {
-        known.music = stale ? (elementsStory?.storyboard?.music?.music_url ?? undefined) : urlOf(node.id);
-      } else if (node.kind === "scene-image") {
-        const url = stale ? scenesStory?.storyboard?.scenes?.[node.scene!]?.image_url : urlOf(node.id);
-        if (url) known.sceneImages.set(node.scene!, url);
-      } else if (node.kind === "scene-narration") {
-        const url = stale ? scenesStory?.storyboard?.scenes?.[node.scene!]?.narration_url : urlOf(node.id);
-        if (url) known.narrations.set(node.scene!, url);
-      }
-    }
-    return known;
-  }
-
-  private async runStage(name: StageName, input: RenderInput): Promise<StageResult> {
-    await this.predecessors(name, input);
-    const { story, settings } = this.context();
-    const nodes = this.stageNodes(name);
-    const storyId = await this.ensureStory(input, nodes.map((n) => n.id));
-    const seed = settings.image.seed !== null ? { seed: settings.image.seed } : {};
-    const api = this.api();
-
-    if (name === "elements" || name === "scenes") {
-      const done = await this.request(name, nodes, input, async () => {
-        const board = JSON.stringify(toApiStoryboard(story, this.knownUrls()));
-        if (name === "elements") await api.generateElements(storyId, { option: settings.image.model, aspect_ratio: settings.aspect_ratio, storyboard: board, ...seed }, input.signal);
-        else await api.generateScenes(storyId, { option: settings.image.model, aspect_ratio: settings.aspect_ratio, storyboard: board, audio_option: audioOption(settings), ...seed }, input.signal);
-      });
-      // Scene images and narrations are read by the order of the storyboard that was sent: the whole story's.
-      if (name === "scenes" && (done.storyboard?.scenes?.length ?? 0) !== (story.scenes?.length ?? 0)) {
-        throw new VimmerseApiError("malformed", `the Story API answered /scenes with ${done.storyboard?.scenes?.length ?? 0} scenes for the ${story.scenes?.length ?? 0} it was sent`, null, "build again; if it persists, report it");
-      }
-      await this.recordAnswer(
-        input,
-        name,
-        nodes.map((n) => [n, n.kind === "element" ? findElementUrl(done, n) : n.kind === "music" ? (done.storyboard?.music?.music_url ?? undefined) : ((n.kind === "scene-image" ? done.storyboard?.scenes?.[n.scene!]?.image_url : done.storyboard?.scenes?.[n.scene!]?.narration_url) ?? undefined)]),
-      );
-      const result = { story: done };
-      this.finished.set(name, result);
-      return result;
-    }
-    if (name === "concat") {
-      const fields = await this.concatFields(input);
-      const done = await this.request(name, nodes, input, async () => void (await api.concat(storyId, fields, input.signal)));
-      return { story: done };
-    }
-
-    // Scene videos of one duration. The answer names each clip by the scene image it was made
-    // from, so scenes that share an image go in separate requests: every clip is then found by
-    // identity, never by its place in a list.
-    const known = this.knownUrls();
-    const clipNodes = nodes.filter((n): n is GraphNode<"scene-clip"> => n.kind === "scene-clip").sort((a, b) => a.scene! - b.scene!);
-    const clips = new Map<number, ClipOutcome>();
-    const rounds: Array<Array<GraphNode<"scene-clip">>> = [];
-    for (const clip of clipNodes) {
-      const image = known.sceneImages.get(clip.scene!);
-      if (!image) {
-        clips.set(clip.scene!, { error: new VimmerseApiError("malformed", `no image URL is known for ${clip.label}'s scene`, null, `run storyc build --renderer vimmerse --force '${clip.id.replace(/clip$/, "image")}'`) });
-        continue;
-      }
-      const round = rounds.find((r) => r.every((c) => known.sceneImages.get(c.scene!) !== image));
-      if (round) round.push(clip);
-      else rounds.push([clip]);
-    }
-    let story2: ApiStory | undefined;
-    for (const [r, round] of rounds.entries()) {
-      const scenes = round.map((c) => c.scene!);
-      const sentImages = scenes.map((i) => known.sceneImages.get(i)!);
-      const board = toApiStoryboard(story, known, scenes);
-      const stageName = rounds.length > 1 ? `${name}#${r + 1}` : name;
-      story2 = await this.request(stageName, round, input, async () => {
-        await api.generateVideos(
-          storyId,
-          {
-            title: story.title ?? "",
-            storyboard: JSON.stringify(board),
-            // Never AI transition videos: `transitions` is how the clips are joined, not extra paid clips.
-            is_transition: false,
-            motion_type: settings.motion.model,
-            duration: Math.round(Number(name.split("@")[1])),
-            loop: 1,
-            ...(this.webhook ? { webhook_url: this.env.STORYC_WEBHOOK_URL ?? this.webhook.url } : {}),
-          },
-          input.signal,
-        );
-      });
-      const mapped = mapClips(story2, sentImages);
-      for (const [k, scene] of scenes.entries()) clips.set(scene, mapped[k]!);
-      await this.recordAnswer(input, stageName, round.map((c, k) => [c, "url" in mapped[k]! ? (mapped[k] as { url: string }).url : undefined]));
-    }
-    const result: StageResult = { story: story2 ?? (await api.getStory(storyId, input.signal)), clips };
-    this.finished.set(name, result);
-    return result;
+    // The URL is an output: a node restored from the cache still tells later requests where it is.
+    return { files: [{ name: `${base}${ext}`, path }], meta: { url }, remote: { storyId: this.storyId!, url } };
   }
 
   /**
@@ -471,47 +475,49 @@ export class VimmerseRenderer implements Renderer {
    * flight would replace the first. Never pays twice: a request recorded by an
    * earlier build is polled, not sent again, unless the story shows it never arrived.
    */
-  private request(stage: string, nodes: GraphNode[], input: RenderInput, submit: () => Promise<void>): Promise<ApiStory> {
+  private request(stage: string, inputs: RenderInput[], submit: () => Promise<unknown>): Promise<ApiStory> {
     const run = async (): Promise<ApiStory> => {
       const storyId = this.storyId!;
-      const ids = nodes.map((n) => n.id);
+      const ids = inputs.map((i) => i.node.id);
+      const signal = inputs[0]!.signal;
+      const record = (remote: RemoteRecord) => inputs[0]!.recordPending(remote, ids);
       const api = this.api();
-      const earlier = ids.map((id) => this.context().pending[id]).find((p) => p?.stage === stage && p.storyId === storyId);
+      const earlier = inputs.map((i) => i.pending).find((p) => p?.stage === stage && p.storyId === storyId);
       let submitted = earlier?.state === "submitted";
       let creditsBefore = typeof earlier?.creditsBefore === "number" ? earlier.creditsBefore : undefined;
-      if (earlier?.state === "requested") submitted = (await api.getStory(storyId, input.signal)).updated_at !== earlier.before;
+      if (earlier?.state === "requested") submitted = (await api.getStory(storyId, signal)).updated_at !== earlier.before;
       if (!submitted) {
         try {
           await withRetries(
             async () => {
-              const current = await api.getStory(storyId, input.signal);
+              const current = await api.getStory(storyId, signal);
               const before = current.updated_at ?? "";
               creditsBefore = this.createdHere ? 0 : Number(current.used_credits ?? 0);
-              await input.recordPending({ storyId, stage, state: "requested", before, creditsBefore }, ids);
+              await record({ storyId, stage, state: "requested", before, creditsBefore });
               try {
                 await submit();
               } catch (error) {
                 if (error instanceof VimmerseApiError && error.kind === "credit") {
-                  throw new VimmerseApiError("credit", `${error.message}; the work that remains needs about ${this.remainingCredits()} credits`, error.status, error.hint);
+                  const needs = inputs.reduce((sum, i) => sum + this.estimateCredits(i.node), 0);
+                  throw new VimmerseApiError("credit", `${error.message}; this request needs about ${needs} credits`, error.status, error.hint);
                 }
                 if (!(error instanceof VimmerseApiError) || error.kind !== "unavailable") throw error;
                 // The answer was lost: if the story moved, the request arrived and was paid for.
-                if ((await api.getStory(storyId, input.signal)).updated_at !== before) return;
+                if ((await api.getStory(storyId, signal)).updated_at !== before) return;
                 throw new TransientError(error.message);
               }
             },
-            { attempts: 4, backoffMs: 1000, signal: input.signal },
+            { attempts: 4, backoffMs: 1000, signal },
           );
         } catch (error) {
           if (error instanceof TransientError) throw new VimmerseApiError("unavailable", error.reason, null, "the Story API is unavailable; build again later: nothing was paid twice");
           throw error;
         }
       }
-      await input.recordPending({ storyId, stage, state: "submitted", ...(creditsBefore !== undefined ? { creditsBefore } : {}) }, ids);
+      await record({ storyId, stage, state: "submitted", ...(creditsBefore !== undefined ? { creditsBefore } : {}) });
       this.createdHere = false;
-      const done = await this.waitFor(storyId, stage, input.signal, Boolean(this.webhook) && stage.startsWith("videos@"));
-
-      if (typeof done.used_credits === "number" && creditsBefore !== undefined) this.attribute(nodes, done.used_credits - creditsBefore);
+      const done = await this.waitFor(storyId, stage, inputs, Boolean(this.webhook) && stage.startsWith("videos@"));
+      if (typeof done.used_credits === "number" && creditsBefore !== undefined) this.attribute(inputs.map((i) => i.node), done.used_credits - creditsBefore);
       return done;
     };
     const next = this.paidQueue.then(run, run);
@@ -520,7 +526,7 @@ export class VimmerseRenderer implements Renderer {
   }
 
   /** Splits what one request cost over its nodes, in proportion to their estimates, so that the shares add up. */
-  private attribute(nodes: GraphNode[], credits: number): void {
+  private attribute(nodes: RenderNode[], credits: number): void {
     const weights = nodes.map((n) => this.estimateCredits(n) || 1);
     const total = weights.reduce((a, b) => a + b, 0);
     let left = Math.max(0, credits);
@@ -531,66 +537,42 @@ export class VimmerseRenderer implements Renderer {
     });
   }
 
-  /** Estimated credits of the stale nodes not made yet in this build. */
-  private remainingCredits(): number {
-    const { plan, graph } = this.context();
-    return plan.items
-      .filter((i) => (i.action === "create" || i.action === "update") && !this.made.has(i.id))
-      .reduce((sum, i) => sum + this.estimateCredits(graph.byId.get(i.id)!), 0);
-  }
-
-  /** A clip's URL: made in this build, or recorded by an earlier one. */
-  private async clipUrl(clip: GraphNode<"scene-clip">, input: RenderInput): Promise<string> {
-    const answered = this.answered(clip.id);
-    if (answered) return answered;
-    const stale = this.stageNodes(`videos@${Number(clip.inputs.duration)}`).includes(clip);
-    if (!stale) {
-      const url = this.context().remote[clip.id]?.url;
-      if (typeof url === "string") return url;
-      throw new VimmerseApiError("malformed", `no remote URL is recorded for ${clip.id}`, null, `run storyc build --renderer vimmerse --force ${clip.id}`);
-    }
-    const result = await this.stage(`videos@${Number(clip.inputs.duration)}`, input);
-    const outcome = result.clips?.get(clip.scene!);
-    if (!outcome || "error" in outcome) throw outcome?.error ?? new VimmerseApiError("malformed", `the Story API made no video for ${clip.label}`, null, "build again");
-    return outcome.url;
-  }
-
-  private ensureStory(input: RenderInput, ids: string[]): Promise<string> {
+  /**
+   * The remote story, created on first need. Its storyboard is replaced by
+   * every request, so it is created from what the first batch knows: the
+   * aspect ratio and language its inputs carry.
+   */
+  private ensureStory(inputs: RenderInput[]): Promise<string> {
     if (this.storyId) return Promise.resolve(this.storyId);
     this.creating ??= (async () => {
-      const { story, settings } = this.context();
-      await input.recordPending({ stage: "create", state: "requested" }, ids);
+      const ids = inputs.map((i) => i.node.id);
+      const aspect = inputs.map((i) => (i.node.inputs as { settings?: { aspect_ratio?: string }; aspect_ratio?: string }).settings?.aspect_ratio ?? (i.node.inputs as { aspect_ratio?: string }).aspect_ratio).find(Boolean);
+      const language = inputs.map((i) => (i.node.kind === "scene-narration" ? i.node.inputs.language : undefined)).find(Boolean);
+      await inputs[0]!.recordPending({ stage: "create", state: "requested" }, ids);
       const created = await this.api().createStory(
-        {
-          idea: story.idea ?? story.title ?? story.scenes?.[0]?.description ?? "story",
-          ...(story.title ? { title: story.title } : {}),
-          scene_count: story.scenes?.length ?? 3,
-          language: languageName(settings.language),
-          aspect_ratio: settings.aspect_ratio,
-          audio_option: audioOption(settings),
-          elements: JSON.stringify(toApiStoryboard(story, { elements: new Map(), sceneImages: new Map(), narrations: new Map() }, [])),
-        },
-        input.signal,
+        { idea: "A story built with storyc: its storyboard is sent with each request", scene_count: 1, ...(aspect ? { aspect_ratio: aspect } : {}), ...(language ? { language: languageName(language) } : {}) },
+        inputs[0]!.signal,
       );
       this.storyId = created.id;
       this.createdHere = true;
-      await input.recordPending({ storyId: created.id, stage: "create", state: "created" }, ids);
+      await inputs[0]!.recordPending({ storyId: created.id, stage: "create", state: "created" }, ids);
       return created.id;
     })();
     return this.creating;
   }
 
   /**
-   * Polls the story until the stage is done: a quick first look, then longer
-   * waits up to a cap. When the API was given a webhook for this stage, the
+   * Polls the story until the request is done: a quick first look, then longer
+   * waits up to a cap. When the API was given a webhook for this request, the
    * waits are long from the start: the webhook wakes the poller early.
    */
-  private async waitFor(storyId: string, stage: string, signal: AbortSignal, hinted: boolean): Promise<ApiStory> {
+  private async waitFor(storyId: string, stage: string, inputs: RenderInput[], hinted: boolean): Promise<ApiStory> {
+    const signal = inputs[0]!.signal;
     let delay = hinted ? this.pollMs : Math.min(this.pollMs, 500);
     for (;;) {
       const story = await this.api().getStory(storyId, signal);
       const pct = Number(story.progress_percentage ?? 0);
-      for (const l of this.listeners.get(stage.split("#")[0]!) ?? []) l(Math.max(0, Math.min(1, pct / 100)), `vimmerse ${stage}: ${story.status} ${pct}%`);
+      for (const input of inputs) input.progress(Math.max(0, Math.min(1, pct / 100)), `vimmerse ${stage}: ${story.status} ${pct}%`);
       if (story.status === "success") return story;
       if (story.status === "fail" || story.status === "failed") {
         throw new VimmerseApiError("invalid", `the Story API reports that ${stage} failed${story.message ? `: ${String(story.message)}` : ""}`, null, "check the story on Vimmerse, then build again");
@@ -599,6 +581,28 @@ export class VimmerseRenderer implements Renderer {
       delay = Math.min(this.pollMaxMs, Math.max(this.pollMs, Math.round(delay * 1.6)));
     }
   }
+}
+
+/** Where a dependency's remote copy is: in its outputs' meta, or in the lockfile's record of it. */
+function depUrl(dep: DepOutput | undefined): string | undefined {
+  const url = dep?.meta.url ?? dep?.remote?.url;
+  return typeof url === "string" && url ? url : undefined;
+}
+
+/** The URL an earlier build was answered with for this node and did not download: fetched, never paid again. */
+function answeredUrl(input: RenderInput): string | undefined {
+  const p = input.pending;
+  return p?.state === "answered" && typeof p.url === "string" ? p.url : undefined;
+}
+
+function imageFields(image: ImageSettings | undefined): { option?: string; aspect_ratio?: string; seed?: number } {
+  if (!image) return {};
+  // The seed is part of these nodes' keys, so it is sent (the documents' examples send `seed`).
+  return { option: image.model, aspect_ratio: image.aspect_ratio, ...(image.seed !== null ? { seed: image.seed } : {}) };
+}
+
+function generationCredits(node: RenderNode): number {
+  return node.kind === "music" ? CREDITS.music : node.kind === "element" ? CREDITS.element : CREDITS.sceneImage;
 }
 
 /** An element's image in an answer: under `image_url` or `URL`, both of which the documents show. */
@@ -663,10 +667,6 @@ function mediaOf(node: RenderNode): MediaRef {
   if (node.kind === "element" || node.kind === "scene-image") return node.inputs.image;
   if (node.kind === "music") return node.inputs.source;
   return null;
-}
-
-function audioOption(settings: ResolvedSettings): string {
-  return JSON.stringify({ has_bg_music: settings.background_music, has_narration: true, native_audio: false, narrator: settings.narrator });
 }
 
 const LANGUAGES: Record<string, string> = { ar: "Arabic", zh: "Chinese", en: "English", fr: "French", de: "German", hi: "Hindi", ja: "Japanese", ko: "Korean", es: "Spanish", tr: "Turkish" };
