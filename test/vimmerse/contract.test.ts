@@ -104,6 +104,10 @@ describe("clips land in their scenes", () => {
     const lock = await lockOf(dir);
     const concat = fake.api.paidCalls().find((c) => c.path.endsWith("/concat"))!;
     expect(concat.fields.concat_video_urls).toEqual(["short", "medium", "long"].map((s) => lock.nodes[`scene/${s}/clip`]!.remote!.url));
+    // The plan says how the cloud joins a crossfade story, instead of hiding it.
+    await editStory(story, "title: Three Clocks", "title: Three Clocks Again");
+    const planned = await plan(story, { renderer: renderer() });
+    expect(planned.ok && planned.plan.items.find((i) => i.id === "video")!.notes).toEqual(["transitions: crossfade — the Story API's /concat joins clips with cuts; no AI transition videos are asked for"]);
   });
 
   it("a failed media fails its own clip with the API's reason; the next build makes only that clip", async () => {

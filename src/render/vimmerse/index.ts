@@ -97,6 +97,11 @@ export class VimmerseRenderer implements Renderer {
     const notes: Record<string, string[]> = {};
     const stranded = new Map<string, string[]>();
     for (const node of nodes) {
+      if (node.kind === "video" && node.inputs.settings.transitions === "crossfade") {
+        // Said, not hidden: the contract's /concat has no crossfade, and AI transition videos
+        // (is_transition) are extra paid clips, not a crossfade, so none are asked for.
+        (notes[node.id] ??= []).push("transitions: crossfade — the Story API's /concat joins clips with cuts; no AI transition videos are asked for");
+      }
       const ref = mediaOf(node);
       if (!ref) continue;
       const note = (line: string) => (notes[node.id] ??= []).push(line);
