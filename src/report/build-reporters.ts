@@ -69,7 +69,15 @@ export class JsonReporter implements BuildReporter {
     const { type, ...rest } = e;
     if (type === "plan") {
       const plan = e.plan;
-      this.write(JSON.stringify({ type, counts: plan.counts, credits: plan.credits, items: plan.items.map(({ id, action, reasons, credits }) => ({ id, action, reasons, ...(credits ? { credits } : {}) })) }) + "\n");
+      this.write(
+        JSON.stringify({
+          type,
+          counts: plan.counts,
+          credits: plan.credits,
+          items: plan.items.map(({ id, action, reasons, credits, notes }) => ({ id, action, reasons, ...(credits ? { credits } : {}), ...(notes ? { notes } : {}) })),
+          ...(plan.blocking ? { blocking: plan.blocking } : {}),
+        }) + "\n",
+      );
       return;
     }
     this.write(JSON.stringify({ type, ...rest }) + "\n");
