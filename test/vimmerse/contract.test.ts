@@ -203,6 +203,11 @@ describe("local reference files", () => {
     expect(fake.api.calls).toEqual([]);
     const cli = await runBin(["plan", "lighthouse.yaml", "--renderer", "vimmerse"], { cwd: join(story, ".."), env: fake.env() });
     expect(cli.stdout).toContain("blocked: refs/keeper.png (element/characters/Keeper) is a local file");
+    const built = await runBin(["build", "lighthouse.yaml", "--renderer", "vimmerse"], { cwd: join(story, ".."), env: fake.env() });
+    expect(built.code).toBe(1);
+    expect(built.stderr).toContain("error: refs/theme.wav (music) is a local file");
+    expect(built.stderr).toContain("nothing was built and nothing was paid for");
+    expect(fake.api.calls).toEqual([]);
   });
 
   it("with a base URL for the story's files, each file is sent as its URL and nothing is generated for it", async () => {
@@ -277,6 +282,15 @@ describe("stories made elsewhere", () => {
     expect(fake.api.paidCalls().length).toBe(paidBefore);
     const text = pulled.stdout + pulled.stderr + built.stdout + built.stderr + (await readFile(join(dir, "otter.lock"), "utf8"));
     expect(text).not.toContain(fake.api.key);
+
+    // An edit after the pull pays only for what it changes: the pulled image is restated by URL.
+    await editStory(join(dir, "otter.yaml"), "Moment 2 of the story.", "The pebbles fly.");
+    const rendered: string[] = [];
+    const edited = await build(join(dir, "otter.yaml"), { renderer: renderer(), jobs: 4, onEvent: (e) => e.type === "node-done" && !e.restored && rendered.push(e.id) });
+    expect(edited.ok).toBe(true);
+    expect(rendered.sort()).toEqual(["scene/2/clip", "scene/2/narration", "video"]);
+    const scenes = fake.api.paidCalls().find((c) => c.path.endsWith("/scenes"))!;
+    expect(JSON.parse(String(scenes.fields.storyboard)).scenes).toEqual([expect.objectContaining({ image_url: lock.nodes["scene/2/image"].remote.url, narrator: "The pebbles fly." })]);
   }, 30_000);
 
   it("pull of a story still in progress says so and writes nothing", async () => {

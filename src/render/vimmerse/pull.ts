@@ -197,7 +197,10 @@ async function record(remote: ApiStory, options: PullOptions, env: NodeJS.Proces
         await download(url, path, options.signal ? { signal: options.signal } : {});
       }
       const stored = await cache.put(path, name, { move: true });
-      const meta: Record<string, number> = node.kind === "scene-clip" ? { seconds: Number(node.inputs.duration) } : {};
+      // The same meta a cloud build records: the URL later requests restate, a clip's length, an element's description.
+      const meta: Record<string, string | number> = { ...(url ? { url } : {}) };
+      if (node.kind === "scene-clip") meta.seconds = Number(node.inputs.duration);
+      if (node.kind === "element") meta.description = node.inputs.description;
       await cache.putAction(node.key, { outputs: [stored], meta });
       const entry: LockEntry = {
         key: node.key,
