@@ -81,6 +81,7 @@ async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: 
     renderer: renderer.identity,
     rendererOptions: renderer.options,
     ...(renderer.toolchain ? { toolchain: await renderer.toolchain(paths.cacheDir) } : {}),
+    ...(renderer.inputsFor ? { inputsFor: renderer.inputsFor.bind(renderer) } : {}),
   };
   let graph: BuildGraph;
   try {

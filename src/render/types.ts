@@ -95,6 +95,8 @@ export interface Renderer {
    * for the keys of that kind. Asked once per build or plan, before the graph is made.
    */
   toolchain?(cacheDir: string): Promise<Partial<Record<NodeKind, unknown>>>;
+  /** The inputs this renderer uses of a node's (see GraphOptions.inputsFor): what it ignores stays out of the key. */
+  inputsFor?<K extends NodeKind>(kind: K, inputs: NodeInputs[K]): NodeInputs[K];
   /** Whether rendering costs money; plans then show the estimated credits. */
   paid: boolean;
   /** Checks that the renderer can run here (tools present, key set) before anything starts. */

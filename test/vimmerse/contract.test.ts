@@ -192,6 +192,19 @@ describe("inputs and keys agree", () => {
   });
 });
 
+describe("transitions are how clips are joined", () => {
+  it("changing cut to crossfade pays for no clip again: only the join changes, and /concat is not paid again", async () => {
+    const { story } = await storyFile(threeDurations("cut"));
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    await editStory(story, "transitions: cut", "transitions: crossfade");
+    const planned = await plan(story, { renderer: renderer() });
+    expect(planned.ok && planned.plan.items.filter((i) => i.action !== "fresh").map((i) => i.id)).toEqual(["video"]);
+    const paid = fake.api.paidCalls().length;
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    expect(fake.api.paidCalls().length).toBe(paid);
+  });
+});
+
 describe("local reference files", () => {
   it("with no way to send them, the build stops before any call and says what to do", async () => {
     const { story } = await example("lighthouse", "lighthouse.yaml");

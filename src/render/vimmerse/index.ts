@@ -3,8 +3,8 @@ import { extname, join, posix, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { hashJson } from "../../graph/hash.js";
 import { isLocalMedia, type MediaRef } from "../../graph/inputs.js";
-import type { ImageSettings } from "../../graph/inputs.js";
-import type { GraphNode } from "../../graph/nodes.js";
+import type { ImageSettings, NodeInputs } from "../../graph/inputs.js";
+import type { GraphNode, NodeKind } from "../../graph/nodes.js";
 import type { RemoteRecord } from "../../lock/lockfile.js";
 import { RendererUnavailableError, type BatchInput, type BuildContext, type DepOutput, type Renderer, type RendererReview, type RenderInput, type RenderNode, type RenderResult } from "../types.js";
 import { VimmerseApiError, VimmerseClient, type ApiScene, type ApiStory, type ApiStoryboard } from "./client.js";
@@ -153,6 +153,17 @@ export class VimmerseRenderer implements Renderer {
       case "title":
         return 0;
     }
+  }
+
+  /**
+   * A scene clip is made from its image, narration and motion: `transitions` is how
+   * clips are joined, never sent with a videos request, so it is fixed here and a
+   * change of it does not pay for every clip again.
+   */
+  inputsFor<K extends NodeKind>(kind: K, inputs: NodeInputs[K]): NodeInputs[K] {
+    if (kind !== "scene-clip") return inputs;
+    const clip = inputs as NodeInputs["scene-clip"];
+    return { ...clip, settings: { ...clip.settings, transitions: "cut" } } as NodeInputs[K];
   }
 
   /** Whether the API is given this file (and so makes nothing for it). */

@@ -139,7 +139,7 @@ async function record(remote: ApiStory, options: PullOptions, env: NodeJS.Proces
   const loaded = await loadValidStory(paths.story, paths.cacheDir, { useCache: false });
   if (!loaded.ok) return { ok: false, message: `the story pulled from ${remote.id} does not validate (${loaded.diagnostics[0]?.message ?? "unknown problem"})`, hint: `fix ${relative(process.cwd(), file)} by hand, then build it` };
   const renderer = new VimmerseRenderer({ env });
-  const graph = await buildGraph(loaded.story, paths.story, { renderer: renderer.identity, rendererOptions: renderer.options });
+  const graph = await buildGraph(loaded.story, paths.story, { renderer: renderer.identity, rendererOptions: renderer.options, inputsFor: renderer.inputsFor.bind(renderer) });
   const cache = new Cache(paths.cacheDir, paths.projectRoot);
   const lock = emptyLockfile(relative(dirname(paths.lockfile), paths.story), renderer.identity.name);
 
