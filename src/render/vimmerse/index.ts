@@ -163,7 +163,8 @@ export class VimmerseRenderer implements Renderer {
   inputsFor<K extends NodeKind>(kind: K, inputs: NodeInputs[K]): NodeInputs[K] {
     if (kind !== "scene-clip") return inputs;
     const clip = inputs as NodeInputs["scene-clip"];
-    return { ...clip, settings: { ...clip.settings, transitions: "cut" } } as NodeInputs[K];
+    // Fixed to the default, so the keys of most existing cloud stories (which use the default) stay as they were.
+    return { ...clip, settings: { ...clip.settings, transitions: "crossfade" } } as NodeInputs[K];
   }
 
   /** Whether the API is given this file (and so makes nothing for it). */
