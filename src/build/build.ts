@@ -62,6 +62,7 @@ export type Failure =
   | { reason: "path"; path: string; message: string; hint: string }
   | { reason: "force-unmatched"; patterns: UnmatchedPattern[] }
   | { reason: "remote-cache"; message: string }
+  | { reason: "blocked"; problems: Array<{ message: string; hint: string }> }
   | { reason: "nodes-failed"; summary: BuildSummary }
   | { reason: "cancelled"; summary: BuildSummary };
 
@@ -95,6 +96,7 @@ async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: 
     renderer: renderer.identity,
     rendererOptions: renderer.options,
     ...(renderer.toolchain ? { toolchain: await renderer.toolchain(paths.cacheDir) } : {}),
+    ...(renderer.inputsFor ? { inputsFor: renderer.inputsFor.bind(renderer) } : {}),
   };
   let graph: BuildGraph;
   try {
@@ -213,6 +215,8 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     const before = JSON.stringify(lock);
     lock.renderer = renderer.identity.name;
 
+    // Settled before anything runs: a paid renderer must not start work it would have to stop.
+    if (thePlan.blocking?.length) return { ok: false, failure: { reason: "blocked", problems: thePlan.blocking }, plan: thePlan };
     const work = thePlan.items.some((i) => i.action === "create" || i.action === "update");
     if (work && renderer.prepare) {
       try {
@@ -262,6 +266,12 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       emit({ type: "outputs", files: outputs });
     }
     await renderer.dispose?.();
+    // Spend as the API reported it: each paid node records its share in the lockfile.
+    const spent = result.rendered.map((id) => lock.nodes[id]?.remote?.credits).filter((c): c is number => typeof c === "number");
+    // What the work not done would still cost (after a 402, what to add to the account).
+    const made = new Set(result.rendered);
+    const remaining = thePlan.items.filter((i) => (i.action === "create" || i.action === "update") && !made.has(i.id)).reduce((sum, i) => sum + (i.credits ?? 0), 0);
+    const credits = thePlan.credits !== undefined ? { estimated: thePlan.credits, used: spent.length ? spent.reduce((a, b) => a + b, 0) : null, remaining } : undefined;
     const summary: BuildSummary = {
       ok,
       rendered: result.rendered,
@@ -274,6 +284,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       durationMs: performance.now() - started,
       outputs,
       ...(remote ? { remote: remoteSummary(remote, result.remote, warnings) } : {}),
+      ...(credits ? { credits } : {}),
     };
     emit({ type: "finished", summary });
     if (signal.aborted) return { ok: false, failure: { reason: "cancelled", summary }, plan: thePlan };

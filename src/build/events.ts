@@ -34,6 +34,11 @@ export interface BuildSummary {
   skipped: string[];
   durationMs: number;
   outputs: string[];
+  /**
+   * For a paid renderer: the plan's estimate, and the credits the API reported
+   * spent on the nodes made in this build (null when it reported none).
+   */
+  credits?: { estimated: number; used: number | null; remaining: number };
   /** With a team cache: what it did for this build. */
   remote?: RemoteSummary;
 }

@@ -7,7 +7,7 @@ import type { Cache, StoredOutput } from "../lock/cache.js";
 import { writeLockfile, type Lockfile, type RemoteRecord } from "../lock/lockfile.js";
 import type { ResolvedSettings, Story } from "../story/types.js";
 import { hashJson } from "../graph/hash.js";
-import type { DepOutput, Memo, Renderer, RenderNode } from "../render/types.js";
+import type { DepOutput, Memo, Renderer, RenderInput, RenderNode, RenderResult } from "../render/types.js";
 import type { EventSink } from "./events.js";
 import type { Plan } from "./plan.js";
 import type { FetchOutcome, RemoteCache } from "../remote-cache/remote-cache.js";
@@ -72,7 +72,7 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
         result.remote.push(item.id);
       } else {
         status.set(item.id, "done");
-        result.outputs.set(item.id, depOutput(cache, item.id, item.reuse.outputs, item.reuse.meta));
+        result.outputs.set(item.id, depOutput(cache, item.id, item.reuse.outputs, item.reuse.meta, item.reuse.remote));
       }
       if (item.reuse.from === "cache" || item.reuse.from === "remote") {
         const node = graph.byId.get(item.id)!;
@@ -104,7 +104,7 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
     for (const [id, p] of Object.entries(lock.pending ?? {})) if (graph.byId.get(id)?.key === p.key) pending[id] = p.remote;
     const remote = Object.fromEntries(Object.entries(lock.nodes).map(([id, e]) => [id, e.remote]));
     try {
-      await ctx.renderer.begin({ graph, plan, story: ctx.story, storyFile: ctx.storyFile, settings: ctx.settings, remote, pending, signal: ctx.signal });
+      await ctx.renderer.begin({ remote, pending, signal: ctx.signal });
     } catch (error) {
       for (const item of plan.items) {
         if (status.get(item.id) !== "waiting") continue;
@@ -158,7 +158,7 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
       running.delete(id);
       if (outcome.ok) {
         status.set(id, "done");
-        result.outputs.set(id, depOutput(cache, id, reuse.outputs, reuse.meta));
+        result.outputs.set(id, depOutput(cache, id, reuse.outputs, reuse.meta, reuse.remote));
         emit({ type: "node-downloaded", id, label: item.label, bytes: outcome.bytes });
         return;
       }
@@ -167,6 +167,28 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
       for (const list of [result.remote, result.restored, result.fresh]) if (list.includes(id)) list.splice(list.indexOf(id), 1);
     });
     running.set(id, task);
+  };
+
+  // Batches: nodes a renderer makes with one piece of remote work are one job of this
+  // scheduler, started when every waiting member is ready (no second scheduler in the renderer).
+  const batchKeys = new Map<string, string>();
+  if (ctx.renderer.batchOf && ctx.renderer.renderBatch) {
+    for (const node of graph.nodes) {
+      const key = ctx.renderer.batchOf(renderNode(node));
+      if (key !== undefined) batchKeys.set(node.id, key);
+    }
+  }
+  const startBatch = (key: string, members: GraphNode[]) => {
+    for (const m of members) status.set(m.id, "running");
+    const peers = graph.nodes.filter((n) => batchKeys.get(n.id) === key && result.fresh.concat(result.restored).includes(n.id)).map((n) => result.outputs.get(n.id)!);
+    const task = runBatch(ctx, key, members, peers, result, writer).then((outcomes) => {
+      for (const [i, m] of members.entries()) {
+        status.set(m.id, outcomes[i]!);
+        if (outcomes[i] === "failed" && !ctx.keepGoing) stopping = true;
+      }
+      running.delete(`batch:${key}`);
+    });
+    running.set(`batch:${key}`, task);
   };
 
   const aborted = abortPromise(ctx.signal);
@@ -185,6 +207,12 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
           status.set(node.id, "skipped");
           continue;
         }
+        const key = batchKeys.get(node.id);
+        if (key !== undefined) {
+          const members = graph.nodes.filter((n) => batchKeys.get(n.id) === key && status.get(n.id) === "waiting" && !blocked(n));
+          if (members.every(ready)) startBatch(key, members);
+          continue;
+        }
         if (ready(node)) start(node);
       }
     }
@@ -197,6 +225,102 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
   return result;
 }
 
+function renderNode(node: GraphNode): RenderNode {
+  return { id: node.id, kind: node.kind, key: node.key, inputs: node.inputs } as RenderNode;
+}
+
+/** What a renderer is handed for one node: its typed inputs, its deps' outputs, verified media, a scratch folder. */
+async function renderInput(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter, workDir: string): Promise<RenderInput> {
+  const { cache, emit, lock } = ctx;
+  const deps: Record<string, DepOutput | DepOutput[]> = {};
+  for (const [role, ids] of Object.entries(node.deps)) {
+    deps[role] = Array.isArray(ids) ? ids.map((id) => result.outputs.get(id)!) : result.outputs.get(ids)!;
+  }
+  const pending = lock.pending?.[node.id]?.key === node.key ? lock.pending[node.id]!.remote : undefined;
+  return {
+    node: renderNode(node),
+    deps,
+    media: await importMedia(ctx, node, workDir),
+    workDir,
+    signal: ctx.signal,
+    pending,
+    memo: cacheMemo(cache, ctx.renderer.identity),
+    progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
+    recordPending: async (remote: RemoteRecord, nodeIds?: string[]) => {
+      lock.pending ??= {};
+      for (const id of nodeIds ?? [node.id]) {
+        const target = ctx.graph.byId.get(id);
+        if (target) lock.pending[id] = { key: target.key, remote };
+      }
+      await writer.write();
+    },
+  };
+}
+
+/** Runs one batch as one job: every member gets its own outcome, cache entry and lockfile write. */
+async function runBatch(ctx: ExecuteContext, key: string, members: GraphNode[], peers: DepOutput[], result: ExecuteResult, writer: LockfileWriter): Promise<Status[]> {
+  const started = performance.now();
+  for (const node of members) ctx.emit({ type: "node-start", id: node.id, label: node.label });
+  const workDirs = await Promise.all(members.map((m) => ctx.cache.scratch(m.id)));
+  try {
+    let outcomes: Array<RenderResult | Error>;
+    try {
+      const inputs = await Promise.all(members.map((m, i) => renderInput(ctx, m, result, writer, workDirs[i]!)));
+      outcomes = await ctx.renderer.renderBatch!({ key, inputs, peers });
+    } catch (error) {
+      outcomes = members.map(() => (error instanceof Error ? error : new Error(String(error))));
+    }
+    const statuses: Status[] = [];
+    for (const [i, node] of members.entries()) {
+      const outcome = outcomes[i] ?? new Error(`the renderer gave no result for ${node.id}`);
+      statuses.push(outcome instanceof Error ? fail(ctx, node, outcome, result) : await finish(ctx, node, outcome, result, writer, started));
+    }
+    return statuses;
+  } finally {
+    await Promise.all(workDirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+}
+
+function fail(ctx: ExecuteContext, node: GraphNode, error: unknown, result: ExecuteResult): Status {
+  if (ctx.signal.aborted) {
+    result.cancelled.push(node.id);
+    ctx.emit({ type: "node-cancelled", id: node.id, label: node.label });
+    return "cancelled";
+  }
+  const message = describeError(error);
+  result.failed.push({ id: node.id, error: message });
+  ctx.emit({ type: "node-failed", id: node.id, label: node.label, error: message });
+  return "failed";
+}
+
+/** Stores a rendered node's files in the cache and its entry in the lockfile, written at once. */
+async function finish(ctx: ExecuteContext, node: GraphNode, rendered: RenderResult, result: ExecuteResult, writer: LockfileWriter, started: number): Promise<Status> {
+  const { cache, emit, lock } = ctx;
+  try {
+    const stored: StoredOutput[] = [];
+    for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
+    const meta = rendered.meta ?? {};
+    await cache.putAction(node.key, { outputs: stored, meta });
+    lock.nodes[node.id] = {
+      key: node.key,
+      digests: node.digests,
+      outputs: stored.map((o) => cache.lockOutput(o)),
+      ...(Object.keys(meta).length ? { meta } : {}),
+      ...(rendered.remote ? { remote: rendered.remote } : {}),
+    };
+    if (lock.pending?.[node.id]) delete lock.pending[node.id];
+    result.outputs.set(node.id, depOutput(cache, node.id, stored, meta, rendered.remote));
+    // In the background, like a single node's: the build waits for the uploads before it returns.
+    ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
+    await writer.write();
+    result.rendered.push(node.id);
+    emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
+    return "done";
+  } catch (error) {
+    return fail(ctx, node, error, result);
+  }
+}
+
 async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter): Promise<Status> {
   const { cache, emit, lock } = ctx;
   let started = performance.now();
@@ -205,29 +329,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
     emit({ type: "node-start", id: node.id, label: node.label });
     const workDir = await cache.scratch(node.id);
     try {
-      const deps: Record<string, DepOutput | DepOutput[]> = {};
-      for (const [role, ids] of Object.entries(node.deps)) {
-        deps[role] = Array.isArray(ids) ? ids.map((id) => result.outputs.get(id)!) : result.outputs.get(ids)!;
-      }
-      const pending = lock.pending?.[node.id]?.key === node.key ? lock.pending[node.id]!.remote : undefined;
-      const rendered = await ctx.renderer.render({
-        node: { id: node.id, kind: node.kind, key: node.key, inputs: node.inputs } as RenderNode,
-        deps,
-        media: await importMedia(ctx, node, workDir),
-        workDir,
-        signal: ctx.signal,
-        pending,
-        memo: cacheMemo(cache, ctx.renderer.identity),
-        progress: (fraction, message) => emit({ type: "node-progress", id: node.id, fraction, ...(message ? { message } : {}) }),
-        recordPending: async (remote: RemoteRecord, nodeIds?: string[]) => {
-          lock.pending ??= {};
-          for (const id of nodeIds ?? [node.id]) {
-            const target = ctx.graph.byId.get(id);
-            if (target) lock.pending[id] = { key: target.key, remote };
-          }
-          await writer.write();
-        },
-      });
+      const rendered = await ctx.renderer.render(await renderInput(ctx, node, result, writer, workDir));
       const stored: StoredOutput[] = [];
       for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
       const meta = rendered.meta ?? {};
@@ -251,7 +353,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
       ...(made.remote ? { remote: made.remote } : {}),
     };
     if (lock.pending?.[node.id]) delete lock.pending[node.id];
-    result.outputs.set(node.id, depOutput(cache, node.id, stored, meta));
+    result.outputs.set(node.id, depOutput(cache, node.id, stored, meta, made.remote));
     await writer.write();
     if (made.shared) {
       result.restored.push(node.id);
@@ -319,8 +421,8 @@ function describeError(error: unknown): string {
   return typeof hint === "string" && hint ? `${message} (hint: ${hint})` : message;
 }
 
-function depOutput(cache: Cache, id: string, outputs: ReadonlyArray<{ name: string; sha256: string }>, meta: Record<string, string | number | boolean> | undefined): DepOutput {
-  return { id, files: Object.fromEntries(outputs.map((o) => [o.name, cache.blobPath(o.sha256)])), meta: meta ?? {} };
+function depOutput(cache: Cache, id: string, outputs: ReadonlyArray<{ name: string; sha256: string }>, meta: Record<string, string | number | boolean> | undefined, remote?: RemoteRecord): DepOutput {
+  return { id, files: Object.fromEntries(outputs.map((o) => [o.name, cache.blobPath(o.sha256)])), meta: meta ?? {}, ...(remote ? { remote } : {}) };
 }
 
 function abortPromise(signal: AbortSignal): Promise<void> {

@@ -4,7 +4,7 @@ import { depIds } from "../graph/nodes.js";
 import type { Cache, StoredOutput } from "../lock/cache.js";
 import type { LockEntry, Lockfile } from "../lock/lockfile.js";
 import type { ResolvedSettings } from "../story/types.js";
-import type { Renderer } from "../render/types.js";
+import type { Renderer, RenderNode } from "../render/types.js";
 import type { RemoteCache } from "../remote-cache/remote-cache.js";
 
 export type PlanAction = "create" | "update" | "delete" | "fresh";
@@ -23,6 +23,8 @@ export interface PlanItem {
    */
   reuse?: { from: "lock" | "cache" | "remote"; outputs: StoredOutput[]; meta?: Record<string, string | number | boolean>; remote?: LockEntry["remote"]; fetch?: boolean };
   credits?: number;
+  /** What the renderer says about this node's work (how a local file reaches the API, say). */
+  notes?: string[];
 }
 
 export interface Plan {
@@ -30,6 +32,8 @@ export interface Plan {
   counts: { create: number; update: number; delete: number; fresh: number };
   /** Estimated cloud credits of the work, for a paid renderer. */
   credits?: number;
+  /** Why the renderer will not start this work, with what to do: a build stops before any of it. */
+  blocking?: Array<{ message: string; hint: string }>;
 }
 
 /** Node ids matching --force patterns (exact ids, or * as a wildcard), with everything downstream of them. */
@@ -93,7 +97,14 @@ export async function computePlan(
       credits += item.credits;
     }
   }
-  return { items, counts, ...(options.renderer?.paid ? { credits } : {}) };
+  let blocking: Plan["blocking"] = [];
+  if (options.renderer?.review) {
+    const stale = items.filter((i) => i.action === "create" || i.action === "update").map((i) => graph.byId.get(i.id)!);
+    const review = options.renderer.review(stale.map((n) => ({ id: n.id, kind: n.kind, key: n.key, inputs: n.inputs }) as RenderNode));
+    for (const item of items) if (review.notes[item.id]?.length) item.notes = review.notes[item.id]!;
+    blocking = review.blocking;
+  }
+  return { items, counts, ...(options.renderer?.paid ? { credits } : {}), ...(blocking.length ? { blocking } : {}) };
 }
 
 async function planNode(

@@ -33,6 +33,10 @@ export function reportFailure(failure: Failure, io: CliIO): number {
     case "remote-cache":
       write(`${p.red("error")}: ${failure.message}\n  ${p.cyan("hint")}: set --remote-cache, STORYC_REMOTE_CACHE or remote_cache in storyc.config.yaml to http(s)://host/path, s3://bucket/prefix or a folder\n`);
       return ExitCode.usage;
+    case "blocked":
+      for (const problem of failure.problems) write(`${p.red("error")}: ${problem.message}\n  ${p.cyan("hint")}: ${problem.hint}\n`);
+      write(`nothing was built and nothing was paid for\n`);
+      return ExitCode.failure;
     case "no-scenes":
       write(`${p.red("error")}: ${safeLines(failure.message)}\n  ${p.cyan("hint")}: add scenes to the story, or draft them from its idea with \`storyc new\`\n`);
       return ExitCode.failure;

@@ -80,10 +80,22 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option("--title <text>", "the story's title")
     .option("-o, --output <file>", "where to write the story", "story.yaml")
     .option("--force", "replace the file if it exists")
+    .option("--render", "have the Story API make the whole video (POST /story/idea-2-video), then pull it with its media")
     .addHelpText("after", '\nExamples:\n  storyc new --idea "A fox learns to fly" --scenes 4 --aspect 9:16 -o fox.yaml\n  storyc new --renderer local --idea "A quiet harbour at dawn"')
     .action(async (options) => {
       const { newCommand } = await import("./new.js");
       setExit(await newCommand(options, io));
+    });
+
+  program
+    .command("pull")
+    .description("turn a story made on Vimmerse into a story file and a lockfile, its finished media cached, so building it pays nothing")
+    .argument("<story-id>", "the Vimmerse story id")
+    .option("-o, --output <file>", "where to write the story", "story.yaml")
+    .option("--force", "replace the story file and its lockfile if they exist")
+    .action(async (storyId: string, options) => {
+      const { pullCommand } = await import("./pull.js");
+      setExit(await pullCommand(storyId, options, io));
     });
 
   command("watch")

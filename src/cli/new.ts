@@ -14,6 +14,8 @@ export interface NewCommandOptions {
   output?: string;
   renderer?: string;
   force?: boolean;
+  /** Have the Story API make the video from the idea, then pull the story with its media. */
+  render?: boolean;
 }
 
 export async function newCommand(options: NewCommandOptions, io: CliIO): Promise<number> {
@@ -23,6 +25,16 @@ export async function newCommand(options: NewCommandOptions, io: CliIO): Promise
     throw new CliError("--renderer vimmerse needs VIMMERSE_API_KEY in the environment; nothing was written", ExitCode.failure, "export VIMMERSE_API_KEY=<your key>, or use --renderer local for an offline template");
   }
   const file = resolve(io.cwd, options.output ?? "story.yaml");
+  if (options.render) {
+    if (options.renderer === "local") throw new CliError("--render makes the video with the Story API; it cannot be used with --renderer local", ExitCode.usage);
+    const { ideaToStory } = await import("../render/vimmerse/pull.js");
+    const { reportPull } = await import("./pull.js");
+    const result = await ideaToStory(
+      { idea: options.idea, scene_count: options.scenes ?? 3, ...(options.aspect ? { aspect_ratio: options.aspect } : {}), ...(options.title ? { title: options.title } : {}) },
+      { output: file, env: io.env, overwrite: Boolean(options.force) },
+    );
+    return reportPull(result, io, "made by the Story API from the idea");
+  }
   let draft;
   try {
     draft = await draftStory({

@@ -30,6 +30,12 @@ export interface GraphOptions {
    * still shares the stills and the narration.
    */
   toolchain?: ToolchainOf;
+  /**
+   * The inputs a renderer actually uses, from the story's: a renderer that ignores a
+   * field (the cloud's clips do not depend on transitions) fixes it, so that the key,
+   * and what the renderer may read, cover only what changes its output.
+   */
+  inputsFor?: <K extends NodeKind>(kind: K, inputs: NodeInputs[K]) => NodeInputs[K];
 }
 
 export function elementNodeId(ref: Pick<ElementRef, "kind" | "name">): string {
@@ -69,7 +75,8 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
   // The key is a hash over the hashes of each input, so that each input is
   // serialised once and its short hash can be kept to explain a change.
   const rendererDigest = hashJson({ ...options.renderer, options: options.rendererOptions ?? {} });
-  const add = <K extends NodeKind>(id: string, kind: K, label: string, inputs: NodeInputs[K], deps: Record<string, string | string[]>, scene?: number): GraphNode => {
+  const add = <K extends NodeKind>(id: string, kind: K, label: string, storyInputs: NodeInputs[K], deps: Record<string, string | string[]>, scene?: number): GraphNode => {
+    const inputs = options.inputsFor ? options.inputsFor(kind, storyInputs) : storyInputs;
     const inputDigests: Record<string, string> = {};
     for (const [name, value] of Object.entries(inputs)) inputDigests[name] = hashJson(value ?? null);
     const toolchain = options.toolchain?.(kind, inputs);

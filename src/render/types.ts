@@ -1,8 +1,7 @@
-import type { Plan } from "../build/plan.js";
 import type { NodeInputs } from "../graph/inputs.js";
 import type { BuildGraph, GraphNode, NodeKind, RendererIdentity, ToolchainOf } from "../graph/nodes.js";
 import type { RemoteRecord } from "../lock/lockfile.js";
-import type { ResolvedSettings, Story } from "../story/types.js";
+import type { ResolvedSettings } from "../story/types.js";
 
 /** The output of a finished dependency, as a renderer sees it. */
 export interface DepOutput {
@@ -10,6 +9,8 @@ export interface DepOutput {
   /** Output name -> absolute path of the (read-only) cached bytes. */
   files: Record<string, string>;
   meta: Record<string, string | number | boolean>;
+  /** Where a paid renderer's remote copy is (ids and URLs), when the lockfile or this build knows it. */
+  remote?: RemoteRecord;
 }
 
 /**
@@ -55,18 +56,26 @@ export interface Memo {
   put(key: string, file: string): Promise<string>;
 }
 
-/** What a renderer learns before the first node runs: the whole plan and what earlier builds recorded. */
+/**
+ * What a renderer learns before the first node runs: only what earlier builds
+ * recorded of paid work (never the story, the plan or the graph).
+ */
 export interface BuildContext {
-  graph: BuildGraph;
-  plan: Plan;
-  story: Story;
-  storyFile: string;
-  settings: ResolvedSettings;
   /** Remote records of finished nodes, from the lockfile (ids and URLs of paid work). */
   remote: Record<string, RemoteRecord | undefined>;
   /** Paid work asked for and not finished, whose key still matches. */
   pending: Record<string, RemoteRecord>;
   signal: AbortSignal;
+}
+
+export interface BatchInput {
+  key: string;
+  inputs: RenderInput[];
+  /**
+   * Members of the batch that need no work, with their outputs: a request that
+   * must restate them (a scene's unchanged narration beside its new image) can.
+   */
+  peers: DepOutput[];
 }
 
 export interface RenderResult {
@@ -86,16 +95,39 @@ export interface Renderer {
    * its key. Asked once per build or plan, before the graph is made.
    */
   toolchain?(cacheDir: string): Promise<ToolchainOf>;
+  /** The inputs this renderer uses of a node's (see GraphOptions.inputsFor): what it ignores stays out of the key. */
+  inputsFor?<K extends NodeKind>(kind: K, inputs: NodeInputs[K]): NodeInputs[K];
   /** Whether rendering costs money; plans then show the estimated credits. */
   paid: boolean;
   /** Checks that the renderer can run here (tools present, key set) before anything starts. */
   prepare?(signal: AbortSignal): Promise<void>;
   estimateCredits?(node: GraphNode, settings: ResolvedSettings): number;
+  /**
+   * Looks at the nodes a plan would make, before anything runs: notes for the plan
+   * (how a local file will reach a cloud API, say) and what must stop the build
+   * before any paid work starts, with what the user can do about it.
+   */
+  review?(nodes: ReadonlyArray<RenderNode>): RendererReview;
+  /**
+   * Nodes made together by one piece of remote work (one request for several
+   * nodes): the engine runs a batch as one job once all its waiting members
+   * are ready, and hands them to renderBatch together. Undefined: alone.
+   */
+  batchOf?(node: RenderNode): string | undefined;
+  /** Renders a batch; one result or error per input, in the order given. */
+  renderBatch?(batch: BatchInput): Promise<Array<RenderResult | Error>>;
   /** Called once before the first node renders. */
   begin?(context: BuildContext): Promise<void>;
   render(input: RenderInput): Promise<RenderResult>;
   /** Called once after the build, for renderers that hold resources. */
   dispose?(): Promise<void>;
+}
+
+export interface RendererReview {
+  /** By node id: lines the plan shows under that node. */
+  notes: Record<string, string[]>;
+  /** Reasons not to start: the build stops before any work, and the plan says why. */
+  blocking: Array<{ message: string; hint: string }>;
 }
 
 /** A renderer that cannot run here, with what to do about it. */

@@ -2,6 +2,7 @@ import type { BuildEvent, BuildSummary } from "../build/events.js";
 import type { Palette } from "./color.js";
 import { planSummary } from "./plan-text.js";
 import { safe, safeLines } from "./terminal-text.js";
+import { plural } from "./diagnostics.js";
 
 /** Turns build events into output. `close` waits until everything is shown. */
 export interface BuildReporter {
@@ -78,7 +79,15 @@ export class JsonReporter implements BuildReporter {
     const { type, ...rest } = e;
     if (type === "plan") {
       const plan = e.plan;
-      this.write(JSON.stringify({ type, counts: plan.counts, credits: plan.credits, items: plan.items.map(({ id, action, reasons, credits }) => ({ id, action, reasons, ...(credits ? { credits } : {}) })) }) + "\n");
+      this.write(
+        JSON.stringify({
+          type,
+          counts: plan.counts,
+          credits: plan.credits,
+          items: plan.items.map(({ id, action, reasons, credits, notes }) => ({ id, action, reasons, ...(credits ? { credits } : {}), ...(notes ? { notes } : {}) })),
+          ...(plan.blocking ? { blocking: plan.blocking } : {}),
+        }) + "\n",
+      );
       return;
     }
     this.write(JSON.stringify({ type, ...rest }) + "\n");
@@ -104,7 +113,9 @@ export function formatSummary(s: BuildSummary, p: Palette, show: (path: string) 
   if (s.remote) parts.push(`${s.remote.nodes.length} from the remote cache (${formatBytes(s.remote.downloadedBytes)} down, ${formatBytes(s.remote.uploadedBytes)} up${s.remote.readonly ? ", read-only" : ""})`);
   const head = s.ok ? p.green("Built") : s.cancelled.length || s.failed.length === 0 ? p.yellow("Stopped") : p.red("Failed");
   const out = s.outputs.length ? `\n${s.outputs.map((o) => `  ${safe(show(o))}`).join("\n")}` : "";
-  return `${head} in ${seconds(s.durationMs)}: ${parts.join(", ")}${out}`;
+  const left = s.credits?.remaining ? `; the remaining work needs about ${plural(s.credits.remaining, "credit")}` : "";
+  const credits = s.credits && (s.credits.estimated > 0 || s.credits.used) ? `\nCredits: ${s.credits.used === null ? "none reported" : `${s.credits.used} used`} (estimated ${s.credits.estimated})${left}` : "";
+  return `${head} in ${seconds(s.durationMs)}: ${parts.join(", ")}${credits}${out}`;
 }
 
 export function remoteWarning(e: Extract<BuildEvent, { type: "remote-cache-warning" }>, p: Palette): string {

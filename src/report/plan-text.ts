@@ -16,9 +16,11 @@ export function formatPlan(plan: Plan, p: Palette, options: { showFresh?: boolea
     const why = item.reasons.length ? `  ${p.dim(safe(item.reasons.join("; ")))}` : "";
     const credits = item.credits ? p.dim(`  ~${plural(item.credits, "credit")}`) : "";
     lines.push(`${colour[item.action](`${SYMBOL[item.action]} ${padEndDisplay(safe(item.id), width)}`)}${why}${credits}`.trimEnd());
+    for (const note of item.notes ?? []) lines.push(`    ${p.dim(safe(note))}`);
   }
   lines.push("");
   lines.push(planSummary(plan));
+  for (const problem of plan.blocking ?? []) lines.push(`${p.red("blocked")}: ${problem.message}\n  ${p.cyan("hint")}: ${problem.hint}`);
   return lines.join("\n");
 }
 

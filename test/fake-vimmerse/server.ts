@@ -57,6 +57,9 @@ interface Job {
 
 interface FakeStory {
   id: string;
+  used_credits: number;
+  failed_medias: unknown[];
+  is_transition: boolean;
   title: string;
   idea: string;
   status: string;
@@ -79,7 +82,14 @@ export interface Generated {
   narrations: number;
   videos: number;
   concats: number;
+  transitions: number;
 }
+
+/**
+ * What the fake charges. Deliberately not storyc's estimates, so that a test
+ * can tell credits reported by the API from credits storyc guessed.
+ */
+export const FAKE_PRICES = { element: 3, music: 4, sceneImage: 3, narration: 1, perClipSecond: 9, transition: 20, concat: 2 } as const;
 
 const PAID = /^POST \/story(\/idea-2-video|\/[^/]+\/(elements|scenes|videos|concat))?$/;
 const TINY_PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000" + "1f15c4890000000d49444154789c6360f8ffbf1e0005fe02fea7d6a1d40000000049454e44ae426082", "hex");
@@ -89,7 +99,22 @@ export class FakeVimmerse {
   readonly calls: CallRecord[] = [];
   /** Every request as it arrived ("GET /story/..."), answered or not. */
   readonly arrivals: string[] = [];
-  readonly generated: Generated = { elementImages: 0, music: 0, sceneImages: 0, narrations: 0, videos: 0, concats: 0 };
+  readonly generated: Generated = { elementImages: 0, music: 0, sceneImages: 0, narrations: 0, videos: 0, concats: 0, transitions: 0 };
+  /**
+   * Where element images are returned: `URL` as the OpenAPI example of
+   * /elements does, or `image_url` as its prose allows.
+   */
+  elementUrlField: "URL" | "image_url" = "URL";
+  /** The order of \`scenes\` and \`medias\` in a videos answer: the documents promise none. */
+  answerOrder: "storyboard" | "reversed" = "storyboard";
+  /** A scene whose clip fails: its image URL is matched by this test, and the reason is given in failed_medias. */
+  failClip: { when: (imageUrl: string) => boolean; reason: string } | null = null;
+  /** Files fetched from /files/, the fake's stand-in for a user's published story folder. */
+  readonly fileRequests: string[] = [];
+  /** Paid requests that arrived while an earlier paid job of the same story was still running. */
+  overlaps = 0;
+  /** Which image each clip URL was made from, and for how long: the truth a test checks mappings against. */
+  readonly clipSources = new Map<string, { imageUrl: string; duration: number }>();
   readonly stories = new Map<string, FakeStory>();
   /** GETs a job takes to finish. */
   ticksPerJob = 2;
@@ -136,6 +161,11 @@ export class FakeVimmerse {
     const method = req.method ?? "GET";
     const body = await readBody(req);
     if (url.pathname.startsWith("/media/")) return this.serveMedia(url.pathname.slice(7), res);
+    // A stand-in for where a user publishes the story's own files (STORYC_MEDIA_BASE_URL).
+    if (url.pathname.startsWith("/files/")) {
+      this.fileRequests.push(decodeURIComponent(url.pathname.slice(7)));
+      return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(`published ${url.pathname}\n`);
+    }
 
     const path = url.pathname;
     this.arrivals.push(`${method} ${path}`);
@@ -192,9 +222,18 @@ export class FakeVimmerse {
     return `${this.url}/media/${kind}-${randomUUID()}.${ext}`;
   }
 
+  private clip(imageUrl: string, duration: number): string {
+    const url = this.media("clip", "mp4");
+    this.clipSources.set(url, { imageUrl, duration });
+    return url;
+  }
+
   private serveMedia(name: string, res: ServerResponse): void {
     if (!/^[a-z]+-[0-9a-f-]+\.(png|mp3|mp4)$/.test(name)) return void res.writeHead(404).end();
-    const bytes = name.endsWith(".png") ? Buffer.concat([TINY_PNG, Buffer.from(name)]) : Buffer.from(`fake ${name}\n`.repeat(20));
+    // A clip's bytes name the image it was made from, so a test can check by content which scene it shows.
+    const source = this.clipSources.get(`${this.url}/media/${name}`);
+    const text = source ? `fake ${name} from ${source.imageUrl} for ${source.duration}s\n` : `fake ${name}\n`;
+    const bytes = name.endsWith(".png") ? Buffer.concat([TINY_PNG, Buffer.from(name)]) : Buffer.from(text.repeat(20));
     res.writeHead(200, { "content-type": name.endsWith(".png") ? "image/png" : name.endsWith(".mp3") ? "audio/mpeg" : "video/mp4", "content-length": String(bytes.length) }).end(bytes);
   }
 
@@ -206,6 +245,9 @@ export class FakeVimmerse {
   private createStory(fields: Record<string, unknown>, status: string, elements: Record<string, unknown>, job: FakeStory["job"]): { status: number; body: unknown } {
     const story: FakeStory = {
       id: randomUUID(),
+      used_credits: 0,
+      failed_medias: [],
+      is_transition: Boolean(fields.is_transition),
       title: String(fields.title ?? ""),
       idea: String(fields.idea),
       status,
@@ -244,9 +286,12 @@ export class FakeVimmerse {
       story.updated_at = this.now();
       return { status: 200, body: { data: this.view(story) } };
     }
-    if (story.job) return { status: 400, body: { detail: "Story is being processed" } };
+    // The API keeps one storyboard and one medias list per story: a request that arrives while
+    // another runs replaces it, and the earlier one's work is lost. storyc must never do this.
+    if (story.job) this.overlaps++;
     const kind = template.split("/").pop() as Job["kind"];
     if (typeof fields.storyboard === "string") story.storyboard = JSON.parse(fields.storyboard) as Record<string, any>;
+    if (kind === "videos") story.is_transition = fields.is_transition === true;
     story.job = { kind, ticks: this.ticksPerJob, fields };
     if (this.timedJobsMs !== null) {
       const job = story.job;
@@ -279,15 +324,17 @@ export class FakeVimmerse {
     if (job.kind === "elements" || job.kind === "idea") {
       for (const kind of ["characters", "environments", "objects"]) {
         for (const e of (board[kind] ?? []) as Array<Record<string, unknown>>) {
-          if (!e.image_url) {
-            e.image_url = this.media("element", "png");
+          if (!e.image_url && !e.URL) {
+            e[this.elementUrlField] = this.media("element", "png");
             this.generated.elementImages++;
+            story.used_credits += FAKE_PRICES.element;
           }
         }
       }
       if (board.music && !board.music.music_url) {
         board.music.music_url = this.media("music", "mp3");
         this.generated.music++;
+        story.used_credits += FAKE_PRICES.music;
       }
     }
     if (job.kind === "scenes" || job.kind === "idea") {
@@ -295,23 +342,52 @@ export class FakeVimmerse {
         if (!s.image_url) {
           s.image_url = this.media("scene", "png");
           this.generated.sceneImages++;
+          story.used_credits += FAKE_PRICES.sceneImage;
         }
-        if (!s.narration_url) {
+        // Narration is made for a scene that has narrator text and no narration yet.
+        if (!s.narration_url && String(s.narrator ?? "").trim()) {
           s.narration_url = this.media("narration", "mp3");
           this.generated.narrations++;
+          story.used_credits += FAKE_PRICES.narration;
         }
       }
     }
     if (job.kind === "videos" || job.kind === "idea") {
-      story.scenes = ((board.scenes ?? []) as Array<Record<string, unknown>>).map((s) => {
+      // A videos request replaces the story's scenes and medias with the clips of the storyboard it sent.
+      const duration = Number(job.fields.duration ?? job.fields.scene_duration ?? 5);
+      const scenes: Array<Record<string, unknown>> = [];
+      const medias: Array<Record<string, unknown>> = [];
+      const failed: unknown[] = [];
+      const sent = (board.scenes ?? []) as Array<Record<string, unknown>>;
+      for (const [i, s] of sent.entries()) {
+        const imageUrl = String(s.image_url ?? "");
+        const source = { image_url: imageUrl, prompt: String(s.video_description ?? s.motion_description ?? ""), narration_url: String(s.narration_url ?? "") };
+        if (this.failClip?.when(imageUrl)) {
+          failed.push({ media_id: randomUUID(), source, item: `item-${i + 1}`, message: this.failClip.reason });
+          continue;
+        }
+        const videoUrl = this.clip(imageUrl, duration);
         this.generated.videos++;
-        return { ...s, video_url: this.media("clip", "mp4") };
-      });
-      story.medias = story.scenes.map((s) => ({ url: s.video_url }));
+        story.used_credits += FAKE_PRICES.perClipSecond * duration;
+        s.video_url = videoUrl;
+        scenes.push({ ...source, video_url: videoUrl });
+        medias.push({ media_id: randomUUID(), source, item: `item-${medias.length + 1}`, video_url: videoUrl });
+        const next = sent[i + 1];
+        if (story.is_transition && next) {
+          // AI transition videos: listed in medias between the clips they join, and paid for.
+          this.generated.transitions++;
+          story.used_credits += FAKE_PRICES.transition;
+          medias.push({ media_id: randomUUID(), source: { image_url: imageUrl, end_image_url: String(next.image_url ?? "") }, item: `transition-${i + 1}`, is_transition: true, video_url: this.media("transition", "mp4") });
+        }
+      }
+      story.scenes = this.answerOrder === "reversed" ? scenes.reverse() : scenes;
+      story.medias = this.answerOrder === "reversed" ? medias.reverse() : medias;
+      story.failed_medias = failed;
       story.video_url = this.media("video", "mp4");
     }
     if (job.kind === "concat") {
       this.generated.concats++;
+      story.used_credits += FAKE_PRICES.concat;
       story.video_url = this.media("video", "mp4");
     }
     story.job = null;
@@ -392,6 +468,11 @@ async function parseAndValidate(template: string, method: string, contentType: s
     }
   } else {
     const form = await new Request("http://fake/", { method: "POST", headers: { "content-type": contentType }, body: new Uint8Array(body) }).formData();
+    // Fields the OpenAPI body does not declare are ignored by FastAPI, but the guide's examples
+    // send some (seed): they are recorded as sent, so tests can see them.
+    form.forEach((value, name) => {
+      if (!schema.properties?.[name]) fields[name] = String(value);
+    });
     for (const [name, prop] of Object.entries(schema.properties ?? {})) {
       const values = form.getAll(name).map(String);
       if (values.length === 0) continue;

@@ -24,7 +24,7 @@ describe("the vimmerse renderer against the fake Story API", () => {
     expect(rendered).toHaveLength(29);
     const paths = fake.api.paidCalls().map((c) => c.path.replace(/\/story\/[^/]+/, "/story/ID"));
     expect(paths).toEqual(["/story", "/story/ID/elements", "/story/ID/scenes", "/story/ID/videos", "/story/ID/concat"]);
-    expect(fake.api.generated).toEqual({ elementImages: 8, music: 1, sceneImages: 6, narrations: 6, videos: 6, concats: 1 });
+    expect(fake.api.generated).toEqual({ elementImages: 8, music: 1, sceneImages: 6, narrations: 6, videos: 6, concats: 1, transitions: 0 });
     const lock = JSON.parse(await readFile(join(dir, "promo.lock"), "utf8"));
     expect(lock.pending).toBeUndefined();
     expect(lock.nodes["scene/bow/clip"].remote).toMatchObject({ storyId: expect.any(String), url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/media\/clip-/) });
@@ -124,13 +124,16 @@ describe("faults", () => {
     expect(fake.api.generated.videos).toBe(2);
   });
 
-  it("402 says credit is insufficient and how much the build needs", async () => {
+  it("402 says credit is insufficient and how much the remaining work needs", async () => {
     const { story } = await copyExample("suited-man", "suited-man.yaml");
     fake.api.fault({ kind: "402", method: "POST", path: /\/elements$/ });
     const { result } = await cloudBuild(story);
     expect(result.ok).toBe(false);
     const failed = !result.ok && result.failure.reason === "nodes-failed" ? result.failure.summary.failed : [];
-    expect(failed[0]!.error).toMatch(/not enough credit .*Insufficient credit.*this build needs about \d+ credits/);
+    // suited-man's elements request: 3 elements x 2 and the music 5
+    expect(failed[0]!.error).toMatch(/not enough credit .*Insufficient credit.*this request needs about 11 credits/);
+    // Nothing was made: all of the plan's 118 credits remain to be paid for.
+    expect(!result.ok && result.failure.reason === "nodes-failed" && result.failure.summary.credits).toEqual({ estimated: 118, used: null, remaining: 118 });
   });
 
   it("a wrong key is reported without printing it", async () => {

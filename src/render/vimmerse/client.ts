@@ -1,5 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { errors as undiciErrors, FormData, request, type Dispatcher } from "undici";
+
+import { TransientError, withRetries } from "./retry.js";
 
 export const DEFAULT_API_URL = "https://api.vimmerse.net";
 
@@ -14,6 +15,9 @@ export interface ApiStory {
   video_url?: string;
   updated_at?: string;
   title?: string;
+  /** Credits the story has cost so far, as the API counts them. */
+  used_credits?: number;
+  failed_medias?: unknown[];
   [key: string]: unknown;
 }
 
@@ -21,6 +25,8 @@ export interface ApiElement {
   name: string;
   description?: string;
   image_url?: string | null;
+  /** The OpenAPI example of /elements returns element images here. */
+  URL?: string | null;
   [key: string]: unknown;
 }
 
@@ -81,8 +87,8 @@ type Fields = Record<string, string | number | boolean | string[] | undefined>;
 /**
  * The Vimmerse Story API over undici: form bodies (multipart where the
  * OpenAPI description says so), the key in X-Api-Key, a time limit on every
- * request, and retries with exponential backoff and jitter for 429, 5xx,
- * resets and time-outs. Requests that cost credits are never retried here:
+ * request, and retries (withRetries: exponential backoff with jitter, and
+ * Retry-After) for 429, 5xx, resets, time-outs and garbled answers to GETs. Requests that cost credits are never retried here:
  * a lost answer may hide work that was paid for, which the renderer settles
  * by looking at the story before it asks again.
  */
@@ -107,11 +113,11 @@ export class VimmerseClient {
     return this.call("POST", "/story/idea-2-video", { json: body, paid: true, signal });
   }
 
-  generateElements(id: string, fields: { option?: string; aspect_ratio?: string; storyboard?: string; enhance_image?: boolean }, signal?: AbortSignal): Promise<ApiStory> {
+  generateElements(id: string, fields: { option?: string; aspect_ratio?: string; storyboard?: string; enhance_image?: boolean; seed?: number }, signal?: AbortSignal): Promise<ApiStory> {
     return this.call("POST", `/story/${encodeURIComponent(id)}/elements`, { form: fields, paid: true, signal });
   }
 
-  generateScenes(id: string, fields: { option?: string; aspect_ratio?: string; storyboard?: string; audio_option?: string; enhance_image?: boolean }, signal?: AbortSignal): Promise<ApiStory> {
+  generateScenes(id: string, fields: { option?: string; aspect_ratio?: string; storyboard?: string; audio_option?: string; enhance_image?: boolean; seed?: number }, signal?: AbortSignal): Promise<ApiStory> {
     return this.call("POST", `/story/${encodeURIComponent(id)}/scenes`, { form: fields, paid: true, signal });
   }
 
@@ -144,29 +150,38 @@ export class VimmerseClient {
     path: string,
     options: { form?: Fields; multipart?: Fields; json?: unknown; paid?: boolean; signal?: AbortSignal | undefined },
   ): Promise<ApiStory> {
-    for (let attempt = 1; ; attempt++) {
-      options.signal?.throwIfAborted();
-      let outcome: { retry: false; story: ApiStory } | { retry: true; reason: string; afterMs?: number };
-      try {
-        outcome = await this.once(method, path, options);
-      } catch (error) {
-        if (options.signal?.aborted) throw options.signal.reason ?? error;
-        if (error instanceof VimmerseApiError) throw error;
-        const reason = transportReason(error);
-        if (options.paid && !(error instanceof undiciErrors.ConnectTimeoutError) && !isRefused(error)) {
-          // The request may have reached the API: the caller decides whether the work started.
-          throw new VimmerseApiError("unavailable", `${method} ${path}: ${reason}`, null, "the request may have been received; storyc checks the story before asking again");
-        }
-        outcome = { retry: true, reason };
+    try {
+      return await withRetries(
+        async () => {
+          options.signal?.throwIfAborted();
+          let outcome: { retry: false; story: ApiStory } | { retry: true; reason: string; afterMs?: number };
+          try {
+            outcome = await this.once(method, path, options);
+          } catch (error) {
+            if (options.signal?.aborted) throw options.signal.reason ?? error;
+            if (error instanceof VimmerseApiError) throw error;
+            const reason = transportReason(error);
+            if (options.paid && !(error instanceof undiciErrors.ConnectTimeoutError) && !isRefused(error)) {
+              // The request may have reached the API: the caller decides whether the work started.
+              throw new VimmerseApiError("unavailable", `${method} ${path}: ${reason}`, null, "the request may have been received; storyc checks the story before asking again");
+            }
+            throw new TransientError(reason);
+          }
+          if (outcome.retry) throw new TransientError(outcome.reason, outcome.afterMs);
+          return outcome.story;
+        },
+        {
+          attempts: this.attempts,
+          backoffMs: this.backoffMs,
+          signal: options.signal,
+          onRetry: ({ attempt, reason, delayMs }) => this.options.onRetry?.({ method, path, attempt, delayMs, reason }),
+        },
+      );
+    } catch (error) {
+      if (error instanceof TransientError) {
+        throw new VimmerseApiError("unavailable", `${method} ${path} failed ${this.attempts} times: ${error.reason}`, null, "the Story API is unavailable or overloaded; try again later");
       }
-      if (!outcome.retry) return outcome.story;
-      if (attempt >= this.attempts) {
-        throw new VimmerseApiError("unavailable", `${method} ${path} failed ${attempt} times: ${outcome.reason}`, null, "the Story API is unavailable or overloaded; try again later");
-      }
-      const backoff = this.backoffMs * 2 ** (attempt - 1);
-      const delayMs = Math.max(outcome.afterMs ?? 0, backoff / 2 + Math.random() * backoff);
-      this.options.onRetry?.({ method, path, attempt, delayMs, reason: outcome.reason });
-      await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : {});
+      throw error;
     }
   }
 
@@ -218,14 +233,19 @@ export class VimmerseClient {
     }
     if (status === 404) throw new VimmerseApiError("not-found", `${method} ${path}: not found${detailOf(text) ? `: ${detailOf(text)}` : ""}`, status, "the story may have been deleted on Vimmerse; delete its ids from the lockfile's nodes to start a new one");
     if (status >= 400) throw new VimmerseApiError("invalid", `${method} ${path} was rejected (HTTP ${status}): ${detailOf(text) ?? "no detail"}`, status, "this is a storyc bug if the story validates; please report it with the detail");
+    // A GET asks again for what it read: a garbled answer is a transient fault like a reset.
+    // A paid request's garbled answer is not retried: it may hide work that was paid for.
+    const idempotent = method === "GET";
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
+      if (idempotent) return { retry: true, reason: "the answer is not JSON" };
       throw new VimmerseApiError("malformed", `${method} ${path}: the answer is not JSON (${text.slice(0, 60).replace(/\s+/g, " ")}…)`, status, "the Story API answered with something unexpected; try again later");
     }
     const data = (parsed as { data?: unknown })?.data;
     if (!data || typeof data !== "object" || typeof (data as ApiStory).id !== "string") {
+      if (idempotent) return { retry: true, reason: "the answer has no story object" };
       throw new VimmerseApiError("malformed", `${method} ${path}: the answer has no story object`, status, "the Story API answered with something unexpected; try again later");
     }
     return { retry: false, story: data as ApiStory };

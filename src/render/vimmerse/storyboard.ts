@@ -1,53 +1,6 @@
-import type { Scene, Story } from "../../story/types.js";
+import type { Story } from "../../story/types.js";
 import { ELEMENT_KINDS } from "../../story/types.js";
-import type { ApiScene, ApiStoryboard } from "./client.js";
-
-/** Remote URLs of work already done, so that the API makes only what is missing. */
-export interface KnownUrls {
-  elements: Map<string, string>;
-  music?: string | undefined;
-  sceneImages: Map<number, string>;
-  narrations: Map<number, string>;
-}
-
-/**
- * The storyboard as the API expects it. Scenes carry both spellings the API
- * documents (description/motion_description of its guide, and
- * image_description/video_description of its OpenAPI examples).
- */
-export function toApiStoryboard(story: Story, known: KnownUrls, sceneIndexes?: readonly number[]): ApiStoryboard {
-  const board: ApiStoryboard = {};
-  for (const kind of ELEMENT_KINDS) {
-    board[kind] = (story[kind] ?? []).map((e) => {
-      const url = known.elements.get(`element/${kind}/${e.name}`) ?? (e.image_url && /^https?:/i.test(e.image_url) ? e.image_url : undefined);
-      return { name: e.name, description: e.description, ...(url ? { image_url: url } : {}) };
-    });
-  }
-  if (story.music) {
-    const url = known.music ?? (story.music.music_url && /^https?:/i.test(story.music.music_url) ? story.music.music_url : undefined);
-    board.music = { description: story.music.description ?? "", lyrics: story.music.lyrics ?? "", ...(url ? { music_url: url } : {}) };
-  }
-  board.title_scene = { title: story.title_scene?.title ?? story.title ?? "", description: story.title_scene?.description ?? "" };
-  const indexes = sceneIndexes ?? (story.scenes ?? []).map((_, i) => i);
-  board.scenes = indexes.map((i) => apiScene(story.scenes![i]!, i, known));
-  return board;
-}
-
-function apiScene(scene: Scene, index: number, known: KnownUrls): ApiScene {
-  const image = known.sceneImages.get(index) ?? (scene.image_url && /^https?:/i.test(scene.image_url) ? scene.image_url : undefined);
-  const narration = known.narrations.get(index);
-  return {
-    name: scene.id ?? scene.title ?? `Scene ${index + 1}`,
-    ...(scene.title ? { title: scene.title } : {}),
-    description: scene.description,
-    image_description: scene.description,
-    narrator: scene.narrator,
-    motion_description: scene.motion_description ?? "",
-    video_description: scene.motion_description ?? "",
-    ...(image ? { image_url: image } : {}),
-    ...(narration ? { narration_url: narration } : {}),
-  };
-}
+import type { ApiStoryboard } from "./client.js";
 
 /** A story file's content from an API storyboard, reading either spelling of scene fields. */
 export function fromApiStoryboard(board: ApiStoryboard, extra: { title?: string; idea?: string; aspect_ratio?: string }): Story {
