@@ -16,6 +16,7 @@ import type { JobPool } from "./pool.js";
 import { materializeOutputs } from "./materialize.js";
 import { computePlan, forcedNodes, type Plan } from "./plan.js";
 import { openTeamCache, remoteSummary, type TeamCacheOption } from "./team-cache.js";
+import type { FarmClient } from "../farm/farm-client.js";
 
 export interface StoryOptions {
   /** A renderer by name ("local", "vimmerse", "test") or an instance. */
@@ -46,6 +47,12 @@ export interface BuildOptions extends StoryOptions {
   command?: string;
   /** One pool of render slots shared with other stories' builds (see buildStories). */
   pool?: JobPool;
+  /**
+   * A render farm (FarmClient.open): free renderers' nodes are made by its
+   * workers, with the same keys; paid renderers stay in this process. Needs a
+   * writable remote cache, which carries the bytes.
+   */
+  queue?: FarmClient;
 }
 
 /** Why a build or plan could not run, for the CLI to turn into a message and an exit code. */
@@ -152,6 +159,15 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
   });
   if (!team.ok) return team;
   const remote = team.remote;
+  let runner: Renderer = renderer;
+  if (options.queue && !renderer.paid) {
+    if (!remote || remote.readonly) {
+      await team.close();
+      return { ok: false, failure: { reason: "remote-cache", message: `building on the farm at ${options.queue.location} needs a writable remote cache: the workers read inputs from it and write outputs to it` } };
+    }
+    const { QueueRenderer } = await import("../farm/queue-renderer.js");
+    runner = new QueueRenderer(renderer, options.queue, remote, cache);
+  }
 
   let held: HeldLock;
   try {
@@ -180,9 +196,9 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     lock.renderer = renderer.identity.name;
 
     const work = thePlan.items.some((i) => i.action === "create" || i.action === "update");
-    if (work && renderer.prepare) {
+    if (work && runner.prepare) {
       try {
-        await renderer.prepare(signal);
+        await runner.prepare(signal);
       } catch (error) {
         if (error instanceof RendererUnavailableError) return { ok: false, failure: { reason: "renderer-unavailable", message: error.message, hint: error.hint }, plan: thePlan };
         throw error;
@@ -194,7 +210,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       lock,
       lockfilePath: paths.lockfile,
       cache,
-      renderer,
+      renderer: runner,
       story,
       storyFile: paths.story,
       settings,
@@ -226,7 +242,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       outputs = await materializeOutputs(video, paths.outDir, paths.name);
       emit({ type: "outputs", files: outputs });
     }
-    await renderer.dispose?.();
+    await runner.dispose?.();
     const summary: BuildSummary = {
       ok,
       rendered: result.rendered,

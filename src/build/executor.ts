@@ -235,7 +235,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
       await cache.putAction(node.key, { outputs: stored, meta });
       // In the background: the build goes on, and waits for the uploads before it returns.
       ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
-      return { stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) };
+      return { stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}), ...(rendered.worker ? { worker: rendered.worker } : {}) };
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
@@ -259,7 +259,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
       emit({ type: "node-done", id: node.id, label: node.label, durationMs: 0, restored: true });
     } else {
       result.rendered.push(node.id);
-      emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
+      emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false, ...(made.worker ? { worker: made.worker } : {}) });
     }
     return "done";
   } catch (error) {
@@ -279,7 +279,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
  * The renderer's memo, kept in the action cache. Keys are scoped by the renderer's
  * identity, so a new renderer version never reuses what an older one memoised.
  */
-function cacheMemo(cache: Cache, renderer: Renderer["identity"]): Memo {
+export function cacheMemo(cache: Cache, renderer: Renderer["identity"]): Memo {
   const actionKey = (key: string) => hashJson({ memo: key, renderer });
   return {
     async get(key) {

@@ -88,13 +88,34 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option("--json", "print build events as JSON lines")
     .addOption(remoteCache())
     .addOption(remoteCacheReadonly())
+    // Render farm (issue 14): may hold a password, so no default is shown and nothing echoes it.
+    .addOption(new Option("--queue <url>", "render farm: redis://HOST:PORT whose storyc workers make the nodes; needs --remote-cache (default: STORYC_QUEUE, else queue in storyc.config.yaml)"))
     .addHelpText(
       "after",
-      "\nExamples:\n  storyc build story.yaml\n  storyc build --force 'scene/hop/*' story.yaml\n  storyc build --json story.yaml > events.ndjson\n\nCtrl-C stops starting new work and keeps what finished (exit 130); a second Ctrl-C exits at once.",
+      "\nExamples:\n  storyc build story.yaml\n  storyc build --force 'scene/hop/*' story.yaml\n  storyc build --json story.yaml > events.ndjson\n  storyc build --queue redis://farm:6379 --remote-cache http://cache:8080/storyc story.yaml\n\nCtrl-C stops starting new work and keeps what finished (exit 130); a second Ctrl-C exits at once.",
     )
     .action(async (stories: string[], options) => {
       const { buildCommand } = await import("./build.js");
       setExit(await buildCommand(stories, options, io, process.argv.slice(2)));
+    });
+
+  // Issue 14: a render farm's worker.
+  program
+    .command("worker")
+    .description("make nodes from a render farm's queue (Redis) with the local renderer, through the remote cache; one line per node")
+    .addOption(new Option("--queue <url>", "the farm's Redis: redis://HOST:PORT (default: STORYC_QUEUE)"))
+    .addOption(new Option("--remote-cache <url>", "the team cache the builds use: http(s)://host/path, s3://bucket/prefix or a folder (default: STORYC_REMOTE_CACHE)"))
+    .option("-c, --concurrency <n>", "how many nodes to make at once", positiveInt, 1)
+    .addOption(new Option("-r, --renderer <name>", "local (the animatic) or test (placeholder files)").choices(["local", "test"]).default("local"))
+    .option("--cache-dir <dir>", "this machine's cache of blobs (default: ~/.cache/storyc/worker)")
+    .option("--name <name>", "how results and events name this worker (default: host:pid)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  storyc worker --queue redis://farm:6379 --remote-cache http://cache:8080/storyc --concurrency 2\n\nSIGINT/SIGTERM: finish the nodes in hand, then exit 0; a second one hands them back to the queue.\nSTORYC_WORKER_LOCK_TIMEOUT (seconds, default 30): a killed worker's node goes to another after about twice this.",
+    )
+    .action(async (options) => {
+      const { workerCommand } = await import("./worker.js");
+      setExit(await workerCommand(options, io));
     });
 
   program

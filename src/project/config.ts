@@ -19,6 +19,8 @@ export interface ProjectConfig {
   out?: string;
   /** The team cache's URL or folder; never with credentials. */
   remote_cache?: string;
+  /** The render farm's Redis (redis://HOST:PORT); never with a password. */
+  queue?: string;
 }
 
 export type ConfigResult =
@@ -90,7 +92,7 @@ function describe(source: StorySource, data: unknown, e: ErrorObject): Diagnosti
       return source.diagnostic("error", "out-of-range", source.range(at), at, `\`${field}\` must be ${comparison} ${limit}`, about);
     }
     case "pattern":
-      return source.diagnostic("error", "invalid-value", source.range(at), at, `\`${field}\` must not hold a user or password`, "give credentials in the environment (STORYC_REMOTE_CACHE_TOKEN, or the URL in STORYC_REMOTE_CACHE), never in a committed file");
+      return source.diagnostic("error", "invalid-value", source.range(at), at, `\`${field}\` must not hold a user or password`, field === "queue" ? "give the URL with its password in STORYC_QUEUE, never in a committed file" : "give credentials in the environment (STORYC_REMOTE_CACHE_TOKEN, or the URL in STORYC_REMOTE_CACHE), never in a committed file");
     case "minLength":
       return source.diagnostic("error", "empty-value", source.range(at), at, `\`${field}\` is empty`, about);
     default:
@@ -107,7 +109,11 @@ export interface ProjectFlags {
   outDir?: string;
   remoteCache?: string;
   remoteCacheReadonly?: boolean;
+  queue?: string;
 }
+
+/** Nodes in flight at once on a farm when neither -j nor the config says: the workers' slots, not this machine's cores, are the limit. */
+export const FARM_JOBS = 64;
 
 export interface ProjectSettings {
   renderer: string;
@@ -115,6 +121,8 @@ export interface ProjectSettings {
   quality?: string;
   outDir?: string;
   remoteCache?: RemoteCacheSettings;
+  /** The render farm's Redis URL (it may hold a password from STORYC_QUEUE: never print it unredacted). */
+  queue?: string;
 }
 
 /** Flags over config over built-in defaults. */
@@ -128,9 +136,11 @@ export function applyConfig(
   const quality = flags.quality ?? config.quality;
   const remoteCache = resolveRemoteCacheSettings(flags, config, env);
   const outDir = flags.outDir ?? (config.out ? join(project.root, config.out, project.storyName) : undefined);
+  const queue = flags.queue ?? (env.STORYC_QUEUE || undefined) ?? config.queue;
   return {
     renderer: flags.renderer ?? config.renderer ?? "local",
-    jobs: flags.jobs ?? config.jobs ?? defaultJobs,
+    jobs: flags.jobs ?? config.jobs ?? (queue ? FARM_JOBS : defaultJobs),
+    ...(queue ? { queue } : {}),
     ...(quality ? { quality } : {}),
     ...(outDir ? { outDir } : {}),
     ...(remoteCache ? { remoteCache } : {}),

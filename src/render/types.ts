@@ -64,6 +64,8 @@ export interface RenderResult {
   files: Array<{ name: string; path: string }>;
   meta?: Record<string, string | number | boolean>;
   remote?: RemoteRecord;
+  /** Who made it, when another machine did (a render farm's worker), for progress and events. */
+  worker?: string;
 }
 
 /** A way of turning graph nodes into files: the local animatic, the cloud API, or the test renderer. */

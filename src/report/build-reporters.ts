@@ -40,7 +40,7 @@ export class PlainReporter implements BuildReporter {
           this.write(`${this.p.dim("[cache]")} ${e.label} restored from the cache\n`);
         } else {
           this.finished++;
-          this.write(`${this.p.dim(`[${this.finished}/${this.total}]`)} ${this.p.green("✓")} ${e.label} ${this.p.dim(`(${seconds(e.durationMs)})`)}\n`);
+          this.write(`${this.p.dim(`[${this.finished}/${this.total}]`)} ${this.p.green("✓")} ${e.label} ${this.p.dim(`(${seconds(e.durationMs)}${e.worker ? ` on ${e.worker}` : ""})`)}\n`);
         }
         break;
       case "node-downloaded":

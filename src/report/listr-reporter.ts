@@ -43,7 +43,7 @@ export class ListrReporter implements BuildReporter {
         this.waiters.get(e.id)?.setOutput?.(`${Math.round(e.fraction * 100)}%${e.message ? ` ${e.message}` : ""}`);
         break;
       case "node-done":
-        if (!e.restored) this.settle(e.id, { ok: true, title: `${e.label} ${this.p.dim(`(${seconds(e.durationMs)})`)}` });
+        if (!e.restored) this.settle(e.id, { ok: true, title: `${e.label} ${this.p.dim(`(${seconds(e.durationMs)}${e.worker ? ` on ${e.worker}` : ""})`)}` });
         break;
       case "node-failed":
         this.settle(e.id, { ok: false, error: e.error });
