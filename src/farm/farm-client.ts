@@ -26,6 +26,8 @@ interface Waiter {
 export class FarmClient {
   private readonly waiters = new Map<string, Set<Waiter>>();
   private lost: QueueLostError | null = null;
+  /** One abort listener per build signal, however many of its nodes wait (dozens on a farm). */
+  private readonly onAbort = new WeakMap<AbortSignal, Set<() => void>>();
 
   private constructor(
     readonly url: string,
@@ -87,7 +89,7 @@ export class FarmClient {
     set.add(waiter);
     this.waiters.set(jobId, set);
     const onAbort = () => waiter.reject(options.signal.reason instanceof Error ? options.signal.reason : new Error("cancelled"));
-    options.signal.addEventListener("abort", onAbort, { once: true });
+    this.abortListeners(options.signal).add(onAbort);
     try {
       const existing = await this.queue.getJob(jobId);
       const state = existing ? await existing.getState() : undefined;
@@ -115,7 +117,7 @@ export class FarmClient {
       if (this.lost) throw this.lost;
       throw error;
     } finally {
-      options.signal.removeEventListener("abort", onAbort);
+      this.abortListeners(options.signal).delete(onAbort);
       set.delete(waiter);
       if (set.size === 0 && this.waiters.get(jobId) === set) this.waiters.delete(jobId);
     }
@@ -135,6 +137,17 @@ export class FarmClient {
     await Promise.allSettled([this.events.close(), this.queue.close()]);
     this.connection.disconnect();
     this.eventsBase.disconnect();
+  }
+
+  private abortListeners(signal: AbortSignal): Set<() => void> {
+    let set = this.onAbort.get(signal);
+    if (!set) {
+      const listeners = new Set<() => void>();
+      signal.addEventListener("abort", () => [...listeners].forEach((f) => f()), { once: true });
+      this.onAbort.set(signal, listeners);
+      set = listeners;
+    }
+    return set;
   }
 
   private settle(jobId: string, how: (w: Waiter) => void): void {
