@@ -84,6 +84,8 @@ export class FarmClient {
     const done = new Promise<FarmJobResult>((resolve, reject) => {
       waiter = { resolve, reject, ...(options.onProgress ? { onProgress: options.onProgress } : {}) };
     });
+    // It may be rejected (lost connection, abort) while the job is still being submitted: not an unhandled rejection.
+    done.catch(() => undefined);
     // Listen before submitting, so that a fast worker's "completed" cannot pass unseen.
     const set = this.waiters.get(jobId) ?? new Set();
     set.add(waiter);
@@ -91,14 +93,13 @@ export class FarmClient {
     const onAbort = () => waiter.reject(options.signal.reason instanceof Error ? options.signal.reason : new Error("cancelled"));
     this.abortListeners(options.signal).add(onAbort);
     try {
-      const existing = await this.queue.getJob(jobId);
-      const state = existing ? await existing.getState() : undefined;
-      if (existing && (state === "failed" || (state === "completed" && options.again))) {
-        await existing.remove();
-      } else if (existing && state === "completed") {
-        return parseResult(existing.returnvalue);
+      const existing = await this.finished(jobId);
+      if (existing.state === "failed" || (existing.state === "completed" && options.again)) {
+        await existing.job?.remove();
+      } else if (existing.state === "completed") {
+        return parseResult(existing.job?.returnvalue);
       }
-      if (!existing || state === "failed" || state === "completed") {
+      if (existing.state === "unknown" || existing.state === "failed" || existing.state === "completed") {
         await this.queue.add(data.node.id, data, {
           jobId,
           attempts: ATTEMPTS,
@@ -108,10 +109,9 @@ export class FarmClient {
         });
       }
       // A job joined (another story's, a rerun's) may have finished before this process listened.
-      const job = (await this.queue.getJob(jobId)) as Job<FarmJobData, FarmJobResult> | undefined;
-      const now = job ? await job.getState() : undefined;
-      if (job && now === "completed") return parseResult(job.returnvalue);
-      if (job && now === "failed") throw new Error(job.failedReason);
+      const now = await this.finished(jobId);
+      if (now.state === "completed") return parseResult(now.job?.returnvalue);
+      if (now.state === "failed") throw new Error(now.job?.failedReason ?? "the job failed");
       return await done;
     } catch (error) {
       if (this.lost) throw this.lost;
@@ -129,14 +129,28 @@ export class FarmClient {
   }
 
   async close(): Promise<void> {
-    // A lost connection cannot say goodbye: disconnect without waiting for Redis.
+    const closing = Promise.allSettled([this.events.close(), this.queue.close()]);
     if (this.lost) {
-      this.connection.disconnect();
-      (await this.events.client).disconnect();
+      // A lost connection cannot say goodbye: BullMQ's close would wait for Redis to come back.
+      // Closing stops its loops; dropping the sockets ends the wait.
+      for (const c of [this.connection, this.eventsBase, await this.events.client]) c.disconnect();
+      await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      return;
     }
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    await closing;
     this.connection.disconnect();
     this.eventsBase.disconnect();
+  }
+
+  /**
+   * A job's state, and the job when it is finished. The state is read first:
+   * a job read before it completes has no return value yet, even if its state,
+   * read a moment later, says completed.
+   */
+  private async finished(jobId: string): Promise<{ state: string; job?: Job<FarmJobData, FarmJobResult> | undefined }> {
+    const state = await this.queue.getJobState(jobId);
+    if (state !== "completed" && state !== "failed") return { state };
+    return { state, job: await this.queue.getJob(jobId) };
   }
 
   private abortListeners(signal: AbortSignal): Set<() => void> {

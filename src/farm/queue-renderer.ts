@@ -26,6 +26,8 @@ export class QueueRenderer implements Renderer {
   readonly paid = false;
   private toolchain: Promise<{ digest: string; describe: string }> | undefined;
   private readonly contexts = new WeakMap<Story, Promise<StoredOutput>>();
+  /** Nodes the build was told to make again (--force): a job the farm finished earlier is not taken for them. */
+  private readonly forced = new Set<string>();
 
   constructor(
     private readonly inner: Renderer,
@@ -42,9 +44,9 @@ export class QueueRenderer implements Renderer {
   }
 
   async begin(context: BuildContext): Promise<void> {
+    for (const item of context.plan.items) if (item.reasons.includes("forced")) this.forced.add(context.graph.byId.get(item.id)?.key ?? "");
     this.toolchain ??= toolchainDigest(this.inner, this.cache.dir);
     await this.toolchain;
-    void context;
   }
 
   async render(input: RenderInput): Promise<RenderResult> {
@@ -79,7 +81,7 @@ export class QueueRenderer implements Renderer {
       toolchain: await this.toolchain,
     };
     const onProgress = (p: { fraction: number; worker: string }) => input.progress(p.fraction, `on ${p.worker}`);
-    let result = await this.farm.make(data, { signal: input.signal, onProgress });
+    let result = await this.farm.make(data, { signal: input.signal, onProgress, again: this.forced.has(node.key) });
     // A finished job whose blobs the cache no longer has (evicted, or corrupt): made again, once.
     if ((await this.remote.fetch(result.outputs, this.cache)) !== "ok") {
       result = await this.farm.make(data, { signal: input.signal, onProgress, again: true });

@@ -199,6 +199,42 @@ describe("storyc build --queue (render farm on Redis)", () => {
     expect(await readFile(join(repo, "out", "suited-man", "suited-man.txt"), "utf8")).toContain('"id": "video"');
   }, 120_000);
 
+  it("a worker whose renderer or toolchain differs from the build's refuses the node, naming both, and is not retried", async () => {
+    const { redis, cache, workers: [w1] } = await farm(1, { renderer: "local", env: FFMPEG });
+    const repo = await temps.storyRepo("suited-man");
+    const built = await runBin(["build", "suited-man.yaml", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url], { cwd: repo });
+    expect(built.code).toBe(1);
+    expect(built.stdout).toMatch(/toolchain mismatch for [^:]+: the build expects test 1, toolchain \w{12}, worker w1 has local [^,]+ \(quality=standard\), toolchain \w{12}/);
+    expect(w1!.rendered()).toEqual([]);
+    expect(w1!.stdout()).not.toContain("will be tried again");
+  }, 60_000);
+
+  it("--force makes a node again on the farm instead of taking the job it finished before", async () => {
+    const { redis, cache, workers: [w1] } = await farm(1);
+    const repo = await temps.storyRepo("suited-man");
+    const args = ["suited-man.yaml", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url];
+    expect((await runBin(["build", ...args], { cwd: repo })).code).toBe(0);
+    const before = w1!.rendered().length;
+    const forced = await runBin(["build", ...args, "--force", "video"], { cwd: repo });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/: 1 rendered/);
+    expect(w1!.rendered().slice(before)).toEqual(["video"]);
+  }, 60_000);
+
+  it("queue: in storyc.config.yaml sends the build to the farm; a password there is refused", async () => {
+    const { redis, cache, workers: [w1] } = await farm(1);
+    const repo = await temps.storyRepo("suited-man");
+    await writeFile(join(repo, "storyc.config.yaml"), `renderer: test\nqueue: ${redis.url}\nremote_cache: ${cache.url}\n`);
+    const built = await runBin(["build", "suited-man.yaml"], { cwd: repo });
+    expect(built.code).toBe(0);
+    expect(w1!.rendered()).toContain("video");
+    await writeFile(join(repo, "storyc.config.yaml"), `renderer: test\nqueue: redis://:pw-in-config@127.0.0.1:${redis.port}\nremote_cache: ${cache.url}\n`);
+    const refused = await runBin(["build", "suited-man.yaml"], { cwd: repo });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("`queue` must not hold a user or password");
+    expect(refused.stderr).toContain("STORYC_QUEUE");
+  }, 60_000);
+
   it("Redis lost in the middle fails the build in bounded time and keeps the finished nodes", async () => {
     const gate = await temps.make("gate");
     const env = { STORYC_TEST_RENDER_GATE: gate, STORYC_TEST_RENDER_GATE_NODES: "video" };
