@@ -3,7 +3,7 @@ import { build } from "../build/build.js";
 import type { BuildEvent } from "../build/events.js";
 import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
 import { redactUrl } from "../remote-cache/redact.js";
-import { redactQueueUrl } from "../farm/connection.js";
+import { redactQueueUrl } from "../farm/redact.js";
 import { reportFailure } from "./failure.js";
 import { buildStoriesCommand, isOneStory } from "./stories.js";
 import { projectSettings } from "./project-settings.js";

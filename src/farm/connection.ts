@@ -1,4 +1,7 @@
 import { Redis, type RedisOptions } from "ioredis";
+import { redactQueueUrl } from "./redact.js";
+
+export { redactQueueUrl };
 
 /** The BullMQ queue every build and worker of a farm shares. Keys, not stories, tell jobs apart. */
 export const QUEUE_NAME = "storyc-nodes";
@@ -7,19 +10,6 @@ export const QUEUE_NAME = "storyc-nodes";
 const DEFAULT_CONNECT_MS = 5_000;
 /** How long a lost connection may try to come back before waits on it fail (STORYC_QUEUE_RECONNECT_TIMEOUT, seconds). */
 const DEFAULT_RECONNECT_MS = 10_000;
-
-/** A queue URL as it may be printed: the password (and user) replaced. */
-export function redactQueueUrl(spec: string): string {
-  try {
-    const url = new URL(spec);
-    if (!url.password && !url.username) return spec;
-    url.username = url.username ? "***" : "";
-    url.password = url.password ? "***" : "";
-    return url.toString();
-  } catch {
-    return spec;
-  }
-}
 
 export type QueueUrlCheck = { ok: true } | { ok: false; message: string };
 
