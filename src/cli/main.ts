@@ -111,7 +111,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option("--name <name>", "how results and events name this worker (default: host:pid)")
     .addHelpText(
       "after",
-      "\nExample:\n  storyc worker --queue redis://farm:6379 --remote-cache http://cache:8080/storyc --concurrency 2\n\nSIGINT/SIGTERM: finish the nodes in hand, then exit 0; a second one hands them back to the queue.\nSTORYC_WORKER_LOCK_TIMEOUT (seconds, default 30): a killed worker's node goes to another after about twice this.",
+      "\nExample:\n  storyc worker --queue redis://farm:6379 --remote-cache http://cache:8080/storyc --concurrency 2\n\nSIGINT/SIGTERM: finish the nodes in hand, then exit 0; a second one stops them and hands them back to the queue.\nSTORYC_WORKER_LOCK_TIMEOUT (seconds, default 30): a killed worker's node goes to another after about twice this.",
     )
     .action(async (options) => {
       const { workerCommand } = await import("./worker.js");

@@ -77,7 +77,7 @@ export async function workerCommand(options: WorkerCommandOptions, io: CliIO): P
     const stop = (signal: NodeJS.Signals) => {
       if (!stopping) {
         stopping = true;
-        write(`${signal}: finishing the nodes in hand, then stopping (again to hand them back now)\n`);
+        write(`${signal}: finishing the nodes in hand, then stopping (again to stop them and hand them back to the queue)\n`);
         void worker.close().then(resolveStop, resolveStop);
       } else {
         void worker.close(true).then(resolveStop, resolveStop);

@@ -1,6 +1,6 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { UnrecoverableError, Worker, type Job } from "bullmq";
+import { UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
 import { cacheMemo } from "../build/executor.js";
 import { Cache, type StoredOutput } from "../lock/cache.js";
 import { openRemoteCache, type RemoteCacheSettings } from "../remote-cache/open.js";
@@ -44,7 +44,7 @@ export type WorkerEvent =
   | { type: "warning"; message: string };
 
 export interface FarmWorker {
-  /** Stops taking jobs, lets the current ones finish (or hands them back if `force`), then disconnects. */
+  /** Stops taking jobs, lets the current ones finish (or, with `force`, stops them and hands them back to the queue), then disconnects. */
   close(force?: boolean): Promise<void>;
 }
 
@@ -55,6 +55,8 @@ export async function startWorker(options: WorkerOptions): Promise<FarmWorker> {
   const cache = new Cache(options.cacheDir, options.cacheDir);
   const renderers = new Map<string, Promise<{ renderer: Renderer; toolchain: { digest: string; describe: string } }>>();
   let remote: RemoteCache | null = null;
+  /** Renders in progress, by job id: a forced close aborts them and hands their jobs back. */
+  const active = new Map<string, AbortController>();
 
   /** One renderer per set of options (quality): a farm serves builds that ask for different ones. */
   const rendererFor = (rendererOptions: Record<string, unknown>) => {
@@ -86,7 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<FarmWorker> {
     return remote;
   };
 
-  const processor = async (job: Job<FarmJobData, FarmJobResult>): Promise<FarmJobResult> => {
+  const processor = async (job: Job<FarmJobData, FarmJobResult>, token?: string): Promise<FarmJobResult> => {
     const data = job.data;
     if (data?.version !== 1) throw new UnrecoverableError(`a job of another storyc version (format ${String(data?.version)}); upgrade the workers and the builds together`);
     const { node } = data;
@@ -109,6 +111,8 @@ export async function startWorker(options: WorkerOptions): Promise<FarmWorker> {
     void job.updateProgress({ fraction: 0, worker: options.name } satisfies FarmJobProgress as unknown as object).catch(() => undefined);
     const workDir = await cache.scratch(node.id);
     let lastProgress = 0;
+    const controller = new AbortController();
+    active.set(String(job.id), controller);
     try {
       const graphNode: GraphNode = { ...node, inputs: withMediaPaths(node.inputs, media) };
       const rendered = await made.renderer.render({
@@ -119,7 +123,7 @@ export async function startWorker(options: WorkerOptions): Promise<FarmWorker> {
         settings: context.settings,
         deps,
         workDir,
-        signal: new AbortController().signal,
+        signal: controller.signal,
         pending: undefined,
         recordPending: async () => {
           throw new Error("paid remote work is never sent to the farm");
@@ -144,7 +148,15 @@ export async function startWorker(options: WorkerOptions): Promise<FarmWorker> {
       if (!(await cacheNow.hasBlobs(outputs))) throw new Error(`could not upload the outputs of ${node.id} to the remote cache ${cacheNow.location}`);
       options.onEvent({ type: "node-done", id: node.id, key: node.key, durationMs: performance.now() - started });
       return { outputs, meta, worker: options.name };
+    } catch (error) {
+      // Stopped at once: the job goes back to the queue for another worker now, not after its lock runs out.
+      if (controller.signal.aborted) {
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      throw error;
     } finally {
+      active.delete(String(job.id));
       await rm(workDir, { recursive: true, force: true });
     }
   };
@@ -171,12 +183,18 @@ export async function startWorker(options: WorkerOptions): Promise<FarmWorker> {
   await worker.waitUntilReady();
   options.onEvent({ type: "ready", queue: redactQueueUrl(options.queue), name: options.name, concurrency: options.concurrency, renderer: options.renderer });
 
+  let closing: Promise<void> | undefined;
   return {
-    async close(force = false) {
-      await worker.close(force);
-      connection.disconnect();
-      await remote?.close();
-      for (const made of renderers.values()) await (await made.catch(() => null))?.renderer.dispose?.();
+    close(force = false) {
+      if (force) for (const controller of active.values()) controller.abort();
+      closing ??= (async () => {
+        // Waits for the processors: they finish their nodes, or hand them back once aborted.
+        await worker.close();
+        connection.disconnect();
+        await remote?.close();
+        for (const made of renderers.values()) await (await made.catch(() => null))?.renderer.dispose?.();
+      })();
+      return closing;
     },
   };
 }

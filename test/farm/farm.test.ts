@@ -27,6 +27,7 @@ afterEach(async () => {
 // The bundled ffmpeg 4.1, as the remote cache tests use: Debian's 5.1 fails the video node on this branch.
 const FFMPEG = { STORYC_FFMPEG: (createRequire(import.meta.url)("@ffmpeg-installer/ffmpeg") as { path: string }).path };
 // Short locks, so that a killed worker's node goes to another within seconds (30 s by default).
+// Only where a test kills a worker: a busy machine can delay a renewal by a second, and the node is then made twice.
 const FAST_LOCKS = { STORYC_WORKER_LOCK_TIMEOUT: "1" };
 
 async function farm(count: number, options: { renderer?: string; env?: NodeJS.ProcessEnv } = {}) {
@@ -35,7 +36,7 @@ async function farm(count: number, options: { renderer?: string; env?: NodeJS.Pr
   caches.push(cache);
   const started = await Promise.all(
     Array.from({ length: count }, async (_, i) =>
-      startWorker({ queue: redis.url, remoteCache: cache.url, name: `w${i + 1}`, cacheDir: await temps.make(`worker${i + 1}`), renderer: options.renderer ?? "test", env: { ...FAST_LOCKS, ...options.env } }),
+      startWorker({ queue: redis.url, remoteCache: cache.url, name: `w${i + 1}`, cacheDir: await temps.make(`worker${i + 1}`), renderer: options.renderer ?? "test", env: options.env ?? {} }),
     ),
   );
   workers.push(...started);
@@ -112,7 +113,7 @@ describe("storyc build --queue (render farm on Redis)", () => {
   it("a worker SIGKILLed in the middle of a node does not stop the build: another worker makes the node", async () => {
     const gate = await temps.make("gate");
     const node = "scene/hop/clip";
-    const env = { STORYC_TEST_RENDER_GATE: gate, STORYC_TEST_RENDER_GATE_NODES: node };
+    const env = { STORYC_TEST_RENDER_GATE: gate, STORYC_TEST_RENDER_GATE_NODES: node, ...FAST_LOCKS };
     const { redis, cache, workers: all } = await farm(3, { env });
     const repo = await temps.storyRepo("bunny");
 
@@ -133,6 +134,44 @@ describe("storyc build --queue (render farm on Redis)", () => {
     expect(rescuer.rendered()).toContain(node);
     expect(victim.rendered()).not.toContain(node);
     expect(await readFile(join(repo, "out", "bunny", "bunny.txt"), "utf8")).toContain('"id": "video"');
+  }, 120_000);
+
+  it("SIGTERM lets a worker finish the node in hand and exit 0; a second SIGTERM hands the node back to another worker at once", async () => {
+    const gate = await temps.make("gate");
+    const nodes = ["scene/hop/clip", "scene/taste/clip"];
+    // Default locks (30 s): the node handed back is taken well before a stalled-job check could.
+    const { redis, cache, workers: all } = await farm(3, { env: { STORYC_TEST_RENDER_GATE: gate, STORYC_TEST_RENDER_GATE_NODES: nodes.join(",") } });
+    const repo = await temps.storyRepo("bunny");
+    const build = startBuild(repo, ["bunny.yaml", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url, "--json"]);
+    const byPid = (pid: number) => all.find((w) => w.pid === pid)!;
+    const [finisher, quitter] = await until("both gated nodes to start", async () => {
+      const [a, b] = await Promise.all(nodes.map((n) => startedBy(gate, n)));
+      return a!.length && b!.length ? [byPid(a![0]!), byPid(b![0]!)] : null;
+    });
+    expect(finisher).not.toBe(quitter);
+
+    // One SIGTERM: the node in hand finishes, then the worker exits 0.
+    process.kill(finisher.pid, "SIGTERM");
+    await until("the first worker to say it is stopping", () => finisher.stdout().includes("SIGTERM: finishing the nodes in hand"));
+    await writeFile(join(gate, `${nodes[0]!.replaceAll("/", "_")}.go`), "");
+    expect(await finisher.exited).toBe(0);
+    expect(finisher.rendered()).toContain(nodes[0]);
+
+    // Two: the render stops and the job goes back to the queue; the third worker takes it.
+    process.kill(quitter.pid, "SIGTERM");
+    await until("the second worker to say it is stopping", () => quitter.stdout().includes("SIGTERM: finishing"));
+    process.kill(quitter.pid, "SIGTERM");
+    expect(await quitter.exited).toBe(0);
+    const third = all.find((w) => w !== finisher && w !== quitter)!;
+    await until(`${nodes[1]} to start on the third worker`, () => startedBy(gate, nodes[1]!).then((p) => p.includes(third.pid)), 10_000);
+    await writeFile(join(gate, `${nodes[1]!.replaceAll("/", "_")}.go`), "");
+
+    const result = await build.done;
+    expect(result.code).toBe(0);
+    const doneBy = new Map(events(result.stdout).filter((e) => e.type === "node-done").map((e) => [e.id!, e.worker]));
+    expect(doneBy.get(nodes[0]!)).toBe(finisher.name);
+    expect(doneBy.get(nodes[1]!)).toBe(third.name);
+    expect(quitter.rendered()).not.toContain(nodes[1]);
   }, 120_000);
 
   it("a duplicate delivery of a job changes nothing: same blobs, same action entry, same lockfile, nothing to rebuild", async () => {
