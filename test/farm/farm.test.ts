@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Queue, QueueEvents } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import { QUEUE_NAME } from "../../src/farm/connection.js";
 import type { FarmJobData, FarmJobResult } from "../../src/farm/job.js";
-import { binPath, runBin, type CliResult } from "../helpers/cli.js";
+import { binPath, repoRoot, runBin, type CliResult } from "../helpers/cli.js";
 import { freePort, startNginxCache, type NginxCache } from "../helpers/nginx.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 import { TempDirs } from "../helpers/story-repo.js";
@@ -173,6 +173,20 @@ describe("storyc build --queue (render farm on Redis)", () => {
     expect(doneBy.get(nodes[1]!)).toBe(third.name);
     expect(quitter.rendered()).not.toContain(nodes[1]);
   }, 120_000);
+
+  it("several stories built at once share the farm: each distinct key made once, every video written", async () => {
+    const { redis, cache, workers: [w1, w2] } = await farm(2);
+    const repo = await temps.storyRepo("bunny");
+    await copyFile(join(repoRoot, "examples", "suited-man", "suited-man.yaml"), join(repo, "suited-man.yaml"));
+    const built = await runBin(["build", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url], { cwd: repo });
+    expect(built.stderr).toBe("");
+    expect(built.code).toBe(0);
+    expect(built.stdout).toContain("Built 2 stories");
+    const keys = [...Object.values(await keysOf(join(repo, "bunny.lock"))), ...Object.values(await keysOf(join(repo, "suited-man.lock")))];
+    const made = [...w1!.rendered(), ...w2!.rendered()];
+    expect(new Set(keys).size).toBe(made.length);
+    for (const story of ["bunny", "suited-man"]) expect(await readFile(join(repo, "out", story, `${story}.txt`), "utf8")).toContain('"id": "video"');
+  }, 60_000);
 
   it("a duplicate delivery of a job changes nothing: same blobs, same action entry, same lockfile, nothing to rebuild", async () => {
     const { redis, cache, workers: [w1] } = await farm(1);
