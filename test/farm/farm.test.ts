@@ -207,6 +207,9 @@ describe("storyc build --queue (render farm on Redis)", () => {
       const key = (await keysOf(join(repo, "suited-man.lock"))).video!;
       const original = (await queue.getJob(key))!;
       expect(original.returnvalue.worker).toBe("w1");
+      // The job carries ids, keys and content hashes: nothing of the building machine's disk.
+      expect(JSON.stringify(original.data)).not.toContain(repo);
+      expect(original.data.deps.clips).toEqual(expect.arrayContaining([expect.objectContaining({ outputs: [expect.objectContaining({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })] })]));
       // Submitted again under its key (a second build, another story): one job, nothing made again.
       const same = await queue.add("video", original.data, { jobId: key });
       expect(same.id).toBe(key);
