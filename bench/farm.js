@@ -129,6 +129,10 @@ try {
   rows.push(["ideal 1 worker (nodes x node time)", `${((nodes * nodeMs) / 1000).toFixed(2)} s`]);
   report(`render farm: ${scenes}-scene story, test renderer at ${nodeMs} ms per node, 1 build + n workers on Redis, nginx team cache`, rows);
 } finally {
-  for (const child of children) child.kill("SIGKILL");
+  // SIGTERM first: nginx's master stops its workers only when asked (SIGKILL would orphan them).
+  const left = [...children].map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once("exit", resolve), child.kill("SIGTERM")))));
+  const timer = setTimeout(() => children.forEach((child) => child.kill("SIGKILL")), 10_000);
+  await Promise.all(left);
+  clearTimeout(timer);
   rmSync(work, { recursive: true, force: true });
 }
