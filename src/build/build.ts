@@ -20,6 +20,7 @@ import { materializeOutputs } from "./materialize.js";
 import { removeOwnScratch } from "./scratch.js";
 import { computePlan, forcedNodes, unmatchedPatterns, type Plan, type UnmatchedPattern } from "./plan.js";
 import { openTeamCache, remoteSummary, type TeamCacheOption } from "./team-cache.js";
+import type { FarmClient } from "../farm/farm-client.js";
 
 export interface StoryOptions {
   /** A renderer by name ("local", "vimmerse", "test") or an instance. */
@@ -50,6 +51,12 @@ export interface BuildOptions extends StoryOptions {
   command?: string;
   /** One pool of render slots shared with other stories' builds (see buildStories). */
   pool?: JobPool;
+  /**
+   * A render farm (FarmClient.open): free renderers' nodes are made by its
+   * workers, with the same keys; paid renderers stay in this process. Needs a
+   * writable remote cache, which carries the bytes.
+   */
+  queue?: FarmClient;
 }
 
 /** Why a build or plan could not run, for the CLI to turn into a message and an exit code. */
@@ -188,6 +195,15 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
   });
   if (!team.ok) return team;
   const remote = team.remote;
+  let runner: Renderer = renderer;
+  if (options.queue && !renderer.paid) {
+    if (!remote || remote.readonly) {
+      await team.close();
+      return { ok: false, failure: { reason: "remote-cache", message: `building on the farm at ${options.queue.location} needs a writable remote cache: the workers read inputs from it and write outputs to it` } };
+    }
+    const { QueueRenderer } = await import("../farm/queue-renderer.js");
+    runner = new QueueRenderer(renderer, options.queue, remote, cache);
+  }
 
   let held: HeldLock;
   try {
@@ -218,9 +234,9 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
     // Settled before anything runs: a paid renderer must not start work it would have to stop.
     if (thePlan.blocking?.length) return { ok: false, failure: { reason: "blocked", problems: thePlan.blocking }, plan: thePlan };
     const work = thePlan.items.some((i) => i.action === "create" || i.action === "update");
-    if (work && renderer.prepare) {
+    if (work && runner.prepare) {
       try {
-        await renderer.prepare(signal);
+        await runner.prepare(signal);
       } catch (error) {
         if (error instanceof RendererUnavailableError) return { ok: false, failure: { reason: "renderer-unavailable", message: error.message, hint: error.hint }, plan: thePlan };
         throw error;
@@ -232,7 +248,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       lock,
       lockfilePath: paths.lockfile,
       cache,
-      renderer,
+      renderer: runner,
       story,
       storyFile: paths.story,
       settings,
@@ -265,7 +281,7 @@ export async function build(storyFile: string, options: BuildOptions = {}): Prom
       outputs = await materializeOutputs(video, paths.outDir, paths.name);
       emit({ type: "outputs", files: outputs });
     }
-    await renderer.dispose?.();
+    await runner.dispose?.();
     // Spend as the API reported it: each paid node records its share in the lockfile.
     const spent = result.rendered.map((id) => lock.nodes[id]?.remote?.credits).filter((c): c is number => typeof c === "number");
     // What the work not done would still cost (after a 402, what to add to the account).

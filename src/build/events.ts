@@ -7,8 +7,11 @@ export type BuildEvent =
   | { type: "plan"; plan: Plan }
   | { type: "node-start"; id: string; label: string }
   | { type: "node-progress"; id: string; fraction: number; message?: string }
-  /** `remote`: restored by the team cache's action entry (its bytes come down only if something needs them). */
-  | { type: "node-done"; id: string; label: string; durationMs: number; restored: boolean; remote?: boolean }
+  /**
+   * `remote`: restored by the team cache's action entry (its bytes come down only if something needs them).
+   * `worker`: the render farm's worker that made it (builds with a queue).
+   */
+  | { type: "node-done"; id: string; label: string; durationMs: number; restored: boolean; remote?: boolean; worker?: string }
   /** A node done by the team cache whose bytes were needed here, downloaded and verified. */
   | { type: "node-downloaded"; id: string; label: string; bytes: number }
   /** The team cache could not be used for something (down, refused a write, a bad blob, an untrusted entry); the build goes on. */

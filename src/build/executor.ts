@@ -104,7 +104,8 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
     for (const [id, p] of Object.entries(lock.pending ?? {})) if (graph.byId.get(id)?.key === p.key) pending[id] = p.remote;
     const remote = Object.fromEntries(Object.entries(lock.nodes).map(([id, e]) => [id, e.remote]));
     try {
-      await ctx.renderer.begin({ remote, pending, signal: ctx.signal });
+      const forced = plan.items.filter((i) => i.reasons.includes("forced")).map((i) => graph.byId.get(i.id)?.key ?? "");
+      await ctx.renderer.begin({ remote, pending, forced, signal: ctx.signal });
     } catch (error) {
       for (const item of plan.items) {
         if (status.get(item.id) !== "waiting") continue;
@@ -336,7 +337,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
       await cache.putAction(node.key, { outputs: stored, meta });
       // In the background: the build goes on, and waits for the uploads before it returns.
       ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
-      return { stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) };
+      return { stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}), ...(rendered.worker ? { worker: rendered.worker } : {}) };
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
@@ -360,7 +361,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
       emit({ type: "node-done", id: node.id, label: node.label, durationMs: 0, restored: true });
     } else {
       result.rendered.push(node.id);
-      emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
+      emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false, ...(made.worker ? { worker: made.worker } : {}) });
     }
     return "done";
   } catch (error) {
@@ -398,7 +399,7 @@ async function importMedia(ctx: ExecuteContext, node: GraphNode, workDir: string
  * The renderer's memo, kept in the action cache. Keys are scoped by the renderer's
  * identity, so a new renderer version never reuses what an older one memoised.
  */
-function cacheMemo(cache: Cache, renderer: Renderer["identity"]): Memo {
+export function cacheMemo(cache: Cache, renderer: Renderer["identity"]): Memo {
   const actionKey = (key: string) => hashJson({ memo: key, renderer });
   return {
     async get(key) {

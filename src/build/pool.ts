@@ -6,6 +6,8 @@ export interface MadeNode {
   stored: StoredOutput[];
   meta: Record<string, string | number | boolean>;
   remote?: RemoteRecord;
+  /** The farm worker that made it, if one did. */
+  worker?: string;
 }
 
 /**

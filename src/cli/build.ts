@@ -6,14 +6,17 @@ import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build
 import type { TableOptions } from "../project/options.js";
 import { removeOwnScratchSync } from "../build/scratch.js";
 import { storyPaths } from "../project/paths.js";
+import { redactQueueUrl } from "../farm/redact.js";
 import { reportFailure } from "./failure.js";
 import { keepSchemasCurrent } from "./schema-sync.js";
 import { redactUrl } from "../remote-cache/redact.js";
 import { buildStoriesCommand, isOneStory } from "./stories.js";
 import { projectSettings } from "./project-settings.js";
-import { ExitCode, outPalette, type CliIO } from "./io.js";
+import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
+import type { FarmClient } from "../farm/farm-client.js";
+import type { ProjectSettings } from "../project/config.js";
 
-export interface BuildCommandOptions extends TableOptions<"renderer" | "jobs" | "quality" | "force" | "lockTimeout" | "webhookPort" | "remoteCache" | "remoteCacheReadonly"> {
+export interface BuildCommandOptions extends TableOptions<"renderer" | "jobs" | "quality" | "force" | "lockTimeout" | "webhookPort" | "remoteCache" | "remoteCacheReadonly" | "queue"> {
   json?: boolean;
   keepGoing?: boolean;
   out?: string;
@@ -28,6 +31,7 @@ export async function buildCommand(stories: string | string[], options: BuildCom
   if (!resolved.ok) return resolved.exitCode;
   const { settings } = resolved;
   await keepSchemasCurrent([file], io);
+  const farm = settings.queue ? await connectFarm(settings, io) : undefined;
   const reporter = await chooseReporter(options, io);
   const controller = new AbortController();
   const stopSignals = onInterrupt(io, controller, (event) => reporter.onEvent(event), () => removeOwnScratchSync(storyPaths(file, settings.outDir ? { outDir: settings.outDir } : {}).cacheDir));
@@ -42,17 +46,29 @@ export async function buildCommand(stories: string | string[], options: BuildCom
       signal: controller.signal,
       onEvent: (event) => reporter.onEvent(event),
       // Recorded in the writer lock and shown to whoever waits on it: without the cache URL's credentials.
-      command: `storyc ${argv.map((arg) => arg.replace(/^(--remote-cache=)?(.*)$/, (_, flag: string | undefined, value: string) => `${flag ?? ""}${redactUrl(value)}`)).join(" ")}`,
+      command: `storyc ${argv.map((arg) => arg.replace(/^(--remote-cache=|--queue=)?(.*)$/, (_, flag: string | undefined, value: string) => `${flag ?? ""}${/^rediss?:/.test(value) ? redactQueueUrl(value) : redactUrl(value)}`)).join(" ")}`,
       env: io.env,
       ...(settings.remoteCache ? { remoteCache: settings.remoteCache } : {}),
       ...(settings.outDir ? { outDir: settings.outDir } : {}),
+      ...(farm ? { queue: farm } : {}),
     });
     await reporter.close();
     if (!result.ok) return reportFailure(result.failure, io);
     return ExitCode.ok;
   } finally {
     stopSignals();
+    await farm?.close();
   }
+}
+
+/** The render farm a build was pointed at (--queue, STORYC_QUEUE, queue:), connected; usage problems and an unreachable Redis end the command. */
+export async function connectFarm(settings: ProjectSettings, io: CliIO): Promise<FarmClient> {
+  const { farmUsageProblem, openFarm } = await import("../farm/open.js");
+  const problem = farmUsageProblem(settings);
+  if (problem) throw new CliError(problem.message, ExitCode.usage, problem.hint);
+  const opened = await openFarm(settings.queue!, io.env);
+  if (!opened.ok) throw new CliError(opened.message, ExitCode.failure, "start Redis and the workers (see the README's render farm section), or build without --queue");
+  return opened.farm;
 }
 
 async function chooseReporter(options: BuildCommandOptions, io: CliIO): Promise<BuildReporter> {

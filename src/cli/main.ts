@@ -4,7 +4,8 @@ import { packageVersion } from "../paths.js";
 import { CliError, ExitCode, errPalette, processIO, type CliIO } from "./io.js";
 import { describeOsError } from "../project/os-errors.js";
 import { safeLines } from "../report/terminal-text.js";
-import { addTableOptions } from "./table-options.js";
+import { addTableOptions, commanderOption } from "./table-options.js";
+import { integer } from "../project/options.js";
 
 /**
  * Builds the command tree. Each command loads its module only when it runs,
@@ -67,11 +68,30 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     .option("--json", "print build events as JSON lines")
     .addHelpText(
       "after",
-      "\nExamples:\n  storyc build story.yaml\n  storyc build --force 'scene/hop/*' story.yaml\n  storyc build --json story.yaml > events.ndjson\n\nCtrl-C stops starting new work and keeps what finished (exit 130); a second Ctrl-C exits at once.",
+      "\nExamples:\n  storyc build story.yaml\n  storyc build --force 'scene/hop/*' story.yaml\n  storyc build --json story.yaml > events.ndjson\n  storyc build --queue redis://farm:6379 --remote-cache http://cache:8080/storyc story.yaml\n\nCtrl-C stops starting new work and keeps what finished (exit 130); a second Ctrl-C exits at once.",
     )
     .action(async (stories: string[], options) => {
       const { buildCommand } = await import("./build.js");
       setExit(await buildCommand(stories, options, io, process.argv.slice(2)));
+    });
+
+  // Issue 14: a render farm's worker.
+  program
+    .command("worker")
+    .description("make nodes from a render farm's queue (Redis) with the local renderer, through the remote cache; one line per node")
+    .addOption(new Option("--queue <url>", "the farm's Redis: redis://HOST:PORT (default: STORYC_QUEUE)"))
+    .addOption(new Option("--remote-cache <url>", "the team cache the builds use: http(s)://host/path, s3://bucket/prefix or a folder (default: STORYC_REMOTE_CACHE)"))
+    .addOption(commanderOption({ flags: "-c, --concurrency <n>", description: "how many nodes to make at once", parser: integer(1, 64), commands: [], defaultValue: 1 }))
+    .addOption(new Option("-r, --renderer <name>", "local (the animatic) or test (placeholder files)").choices(["local", "test"]).default("local"))
+    .option("--cache-dir <dir>", "this machine's cache of blobs (default: ~/.cache/storyc/worker)")
+    .option("--name <name>", "how results and events name this worker (default: host:pid)")
+    .addHelpText(
+      "after",
+      "\nExample:\n  storyc worker --queue redis://farm:6379 --remote-cache http://cache:8080/storyc --concurrency 2\n\nSIGINT/SIGTERM: finish the nodes in hand, then exit 0; a second one stops them and hands them back to the queue.\nSTORYC_WORKER_LOCK_TIMEOUT (seconds, default 30): a killed worker's node goes to another after about twice this.",
+    )
+    .action(async (options) => {
+      const { workerCommand } = await import("./worker.js");
+      setExit(await workerCommand(options, io));
     });
 
   command("new")

@@ -6,7 +6,7 @@ import { findStories } from "../project/stories.js";
 import { formatBytes, JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
 import { formatPlansMarkdown } from "../report/plan-markdown.js";
 import { formatPlan, hasWork } from "../report/plan-text.js";
-import type { BuildCommandOptions } from "./build.js";
+import { connectFarm, type BuildCommandOptions } from "./build.js";
 import { reportFailure } from "./failure.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 import type { PlanCommandOptions } from "./plan.js";
@@ -48,7 +48,10 @@ export async function buildStoriesCommand(args: readonly string[], options: Buil
     }),
   );
   const first = settings.get(files[0]!)!;
+  // One connection to the farm for every story: they share its queue, and a key two stories share is one job.
+  const farm = first.queue ? await connectFarm(first, io) : undefined;
   const outcome = await buildStories(files, {
+    ...(farm ? { queue: farm } : {}),
     jobs: first.jobs,
     force: options.force ?? [],
     keepGoing: Boolean(options.keepGoing),
@@ -65,7 +68,7 @@ export async function buildStoriesCommand(args: readonly string[], options: Buil
       };
     },
     onEvent: (file: string, event: BuildEvent) => reporters.get(file)!.onEvent(event),
-  });
+  }).finally(() => farm?.close());
   let exit: number = ExitCode.ok;
   const total = { rendered: 0, restored: 0, fresh: 0, remote: 0, down: 0, up: 0, failed: 0 };
   for (const { result } of outcome.builds) {

@@ -20,6 +20,8 @@ export interface ProjectConfig {
   out?: string;
   /** The team cache's URL or folder; never with credentials. */
   remote_cache?: string;
+  /** The render farm's Redis (redis://HOST:PORT); never with a password. */
+  queue?: string;
 }
 
 export type ConfigResult =
@@ -91,7 +93,7 @@ function describe(source: StorySource, data: unknown, e: ErrorObject): Diagnosti
       return source.diagnostic("error", "out-of-range", source.range(at), at, `\`${field}\` must be ${comparison} ${limit}`, about);
     }
     case "pattern":
-      return source.diagnostic("error", "invalid-value", source.range(at), at, `\`${field}\` must not hold a user or password`, "give credentials in the environment (STORYC_REMOTE_CACHE_TOKEN, or the URL in STORYC_REMOTE_CACHE), never in a committed file");
+      return source.diagnostic("error", "invalid-value", source.range(at), at, `\`${field}\` must not hold a user or password`, field === "queue" ? "give the URL with its password in STORYC_QUEUE, never in a committed file" : "give credentials in the environment (STORYC_REMOTE_CACHE_TOKEN, or the URL in STORYC_REMOTE_CACHE), never in a committed file");
     case "minLength":
       return source.diagnostic("error", "empty-value", source.range(at), at, `\`${field}\` is empty`, about);
     default:
@@ -108,7 +110,11 @@ export interface ProjectFlags {
   outDir?: string;
   remoteCache?: string;
   remoteCacheReadonly?: boolean;
+  queue?: string;
 }
+
+/** Nodes in flight at once on a farm when neither -j nor the config says: the workers' slots, not this machine's cores, are the limit. */
+export const FARM_JOBS = 64;
 
 export interface ProjectSettings {
   renderer: string;
@@ -118,6 +124,8 @@ export interface ProjectSettings {
   /** Every option of the table that the config can set, flag over config; for options added later. */
   options: Record<string, unknown>;
   remoteCache?: RemoteCacheSettings;
+  /** The render farm's Redis URL (it may hold a password from STORYC_QUEUE: never print it unredacted). */
+  queue?: string;
 }
 
 /** Flags over config over built-in defaults; the fields the config can set come from the option table. */
@@ -136,9 +144,12 @@ export function applyConfig(
   const remoteCache = resolveRemoteCacheSettings(flags, config, env);
   const outDir = flags.outDir ?? (config.out ? join(project.root, config.out, project.storyName) : undefined);
   const quality = options.quality as string | undefined;
+  // The queue URL is not in the option table's config pass: STORYC_QUEUE may carry a password and wins over the file.
+  const queue = (flags.queue as string | undefined) ?? (env.STORYC_QUEUE || undefined) ?? config.queue;
   return {
     renderer: (options.renderer as string | undefined) ?? "local",
-    jobs: (options.jobs as number | undefined) ?? defaultJobs,
+    jobs: (flags.jobs as number | undefined) ?? config.jobs ?? (queue ? FARM_JOBS : defaultJobs),
+    ...(queue ? { queue } : {}),
     ...(quality ? { quality } : {}),
     ...(outDir ? { outDir } : {}),
     options,

@@ -125,6 +125,14 @@ export const OPTIONS = {
     config: "remote_cache",
     defaultText: "STORYC_REMOTE_CACHE, else remote_cache in storyc.config.yaml",
   }),
+  // A Redis URL may hold a password: no default is shown and nothing echoes it.
+  queue: option({
+    flags: "--queue <url>",
+    description: "render farm: redis://HOST:PORT whose storyc workers make the nodes; needs --remote-cache",
+    parser: text("a redis://HOST:PORT URL"),
+    commands: ["build"],
+    defaultText: "STORYC_QUEUE, else queue in storyc.config.yaml",
+  }),
   remoteCacheReadonly: option({
     flags: "--remote-cache-readonly",
     description: "read the team cache, never write to it (also STORYC_REMOTE_CACHE_READONLY=1): for untrusted builds",

@@ -144,6 +144,26 @@ export class RemoteCache {
     void task.finally(() => this.uploads.delete(task));
   }
 
+  /**
+   * Sends the blobs the cache lacks and says whether every one is there
+   * afterwards; awaited, unlike `upload`, for a render farm whose workers
+   * read them next. False when the cache is down, read-only or refused.
+   */
+  async ensureBlobs(outputs: readonly StoredOutput[], cache: Cache): Promise<boolean> {
+    if (this.readonly || this.writesRefused) return this.hasBlobs(outputs);
+    for (const o of outputs) {
+      if (this.down || this.writesRefused) return false;
+      const path: RemotePath = `cas/${o.sha256}`;
+      if (!this.corrupt.has(o.sha256) && (await this.call(() => this.store.has(path), false))) continue;
+      const bytes = await readFile(cache.blobPath(o.sha256)).catch(() => null);
+      if (!bytes || !(await this.call(() => this.store.put(path, bytes).then(() => true), false))) return false;
+      this.corrupt.delete(o.sha256);
+      this.stats.uploadedBytes += bytes.length;
+      this.stats.uploadedBlobs++;
+    }
+    return !this.down;
+  }
+
   /** Waits for every upload started so far. */
   async drain(): Promise<void> {
     while (this.uploads.size) await Promise.all([...this.uploads]);

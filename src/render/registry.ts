@@ -26,7 +26,12 @@ export async function loadRenderer(choice: RendererChoice): Promise<Renderer> {
     }
     case "test": {
       const { TestRenderer } = await import("./test-renderer.js");
-      return new TestRenderer({ delayMs: Number(env.STORYC_TEST_RENDER_MS ?? 0) || 0, ...(env.STORYC_TEST_CONTROL ? { control: env.STORYC_TEST_CONTROL } : {}) });
+      const gate = env.STORYC_TEST_RENDER_GATE;
+      return new TestRenderer({
+        delayMs: Number(env.STORYC_TEST_RENDER_MS ?? 0) || 0,
+        ...(env.STORYC_TEST_CONTROL ? { control: env.STORYC_TEST_CONTROL } : {}),
+        ...(gate ? { gate: { dir: gate, ...(env.STORYC_TEST_RENDER_GATE_NODES ? { nodes: env.STORYC_TEST_RENDER_GATE_NODES.split(",") } : {}) } } : {}),
+      });
     }
     default:
       throw new RendererUnavailableError(`there is no renderer named "${choice.name}"`, `choose one of: ${RENDERER_NAMES.join(", ")}`);

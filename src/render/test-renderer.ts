@@ -1,4 +1,4 @@
-import { writeFile } from "node:fs/promises";
+import { access, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,6 +15,12 @@ export interface TestRendererOptions {
    * test drives a build by events instead of by timing. See renderGate.
    */
   control?: string;
+  /**
+   * For tests that must act exactly mid-node (kill the process rendering it):
+   * a node named in `nodes` (all when absent) writes `<id>.started.<pid>` in
+   * `dir`, with `/` in ids as `_`, and waits for `<id>.go`, at most `timeoutMs`.
+   */
+  gate?: { dir: string; nodes?: string[]; timeoutMs?: number };
 }
 
 /**
@@ -42,6 +48,8 @@ export class TestRenderer implements Renderer {
       input.progress(0.5);
       await sleep(this.config.delayMs, undefined, { signal: input.signal });
     }
+    const gate = this.config.gate;
+    if (gate && (!gate.nodes || gate.nodes.includes(node.id))) await passGate(gate.dir, node.id, gate.timeoutMs ?? 60_000, input.signal);
     input.signal.throwIfAborted();
     if (this.config.failOn?.includes(node.id)) throw new Error(`test renderer told to fail on ${node.id}`);
     const deps = Object.fromEntries(
@@ -90,4 +98,15 @@ export function renderGate(control: string, id: string, signal: AbortSignal): Pr
     });
     socket.on("error", (error) => reject(new Error(`test renderer lost its control server ${control}: ${error.message}`)));
   });
+}
+
+async function passGate(dir: string, id: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
+  const base = join(dir, id.replaceAll("/", "_"));
+  await writeFile(`${base}.started.${process.pid}`, String(process.pid));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await access(`${base}.go`).then(() => true, () => false)) return;
+    if (Date.now() > deadline) throw new Error(`test renderer: no ${base}.go within ${timeoutMs} ms`);
+    await sleep(20, undefined, { signal });
+  }
 }

@@ -65,6 +65,8 @@ export interface BuildContext {
   remote: Record<string, RemoteRecord | undefined>;
   /** Paid work asked for and not finished, whose key still matches. */
   pending: Record<string, RemoteRecord>;
+  /** Keys of the nodes the build was told to make again (--force): no earlier result may stand in for them. */
+  forced: string[];
   signal: AbortSignal;
 }
 
@@ -83,6 +85,8 @@ export interface RenderResult {
   files: Array<{ name: string; path: string }>;
   meta?: Record<string, string | number | boolean>;
   remote?: RemoteRecord;
+  /** Who made it, when another machine did (a render farm's worker), for progress and events. */
+  worker?: string;
 }
 
 /** A way of turning graph nodes into files: the local animatic, the cloud API, or the test renderer. */

@@ -42,7 +42,7 @@ export class PlainReporter implements BuildReporter {
           this.write(`${this.p.dim("[cache]")} ${safe(e.label)} restored from the cache\n`);
         } else {
           this.finished++;
-          this.write(`${this.p.dim(`[${this.finished}/${this.total}]`)} ${this.p.green("✓")} ${safe(e.label)} ${this.p.dim(`(${seconds(e.durationMs)})`)}\n`);
+          this.write(`${this.p.dim(`[${this.finished}/${this.total}]`)} ${this.p.green("✓")} ${safe(e.label)} ${this.p.dim(`(${seconds(e.durationMs)}${e.worker ? ` on ${safe(e.worker)}` : ""})`)}\n`);
         }
         break;
       case "node-downloaded":

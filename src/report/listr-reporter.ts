@@ -53,7 +53,7 @@ export class ListrReporter implements BuildReporter {
         this.outputs.get(e.id)?.(`${Math.round(e.fraction * 100)}%${e.message ? ` ${safe(e.message)}` : ""}`);
         break;
       case "node-done":
-        if (!e.restored) this.settle(e.id, { kind: "done", title: `${safe(e.label)} ${this.p.dim(`(${seconds(e.durationMs)})`)}` });
+        if (!e.restored) this.settle(e.id, { kind: "done", title: `${safe(e.label)} ${this.p.dim(`(${seconds(e.durationMs)}${e.worker ? ` on ${safe(e.worker)}` : ""})`)}` });
         break;
       case "node-failed":
         this.settle(e.id, { kind: "failed", error: safeLines(e.error) });
