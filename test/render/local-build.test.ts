@@ -16,7 +16,8 @@ vi.mock("../../src/render/local/ffmpeg.js", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../src/render/local/ffmpeg.js")>();
   return { ...real, runFfmpeg: (ffmpeg: string, args: string[], options?: Parameters<typeof real.runFfmpeg>[2]) => (ffmpegRuns.push(args), real.runFfmpeg(ffmpeg, args, options)) };
 });
-const crossfadesEncoded = () => ffmpegRuns.filter((args) => args.some((a) => a.includes("fade=t=in"))).length;
+/** Crossfades encoded, however many one ffmpeg run makes: one fade filter each. */
+const crossfadesEncoded = () => ffmpegRuns.flatMap((args) => args.flatMap((a) => a.match(/fade=t=in/g) ?? [])).length;
 
 interface Built {
   dir: string;

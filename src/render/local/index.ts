@@ -27,7 +27,7 @@ export const QUALITIES: readonly Quality[] = ["standard", "high"];
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r8` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r9` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
@@ -222,6 +222,7 @@ export class LocalRenderer implements Renderer {
     const { width, height } = this.size(i.settings.aspect_ratio);
     const clips = input.deps.clips as DepOutput[];
     const narrations = input.deps.narrations as DepOutput[];
+    this.probe ??= probeFfmpeg(this.ffmpegPath());
     const title = input.deps.title as DepOutput | undefined;
     const music = input.deps.music as DepOutput | undefined;
     const files = await composeVideo(
@@ -234,12 +235,14 @@ export class LocalRenderer implements Renderer {
           ? { title: { frames: Number(title.meta.frames), body: title.files["title-body.mp4"]!, still: title.files["title.png"]!, ...(title.files["title-tail.mp4"] ? { tail: title.files["title-tail.mp4"] } : {}) } }
           : {}),
         ...(music ? { music: music.files["music.wav"]! } : {}),
+        encoder: this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}` : "unknown",
         scenes: clips.map((c, n) => ({
           label: i.scenes[n]?.label ?? `scene ${n + 1}`,
           frames: Number(c.meta.frames),
           body: c.files["clip-body.mp4"]!,
           still: c.files["still.png"]!,
           narration: narrations[n]!.files["narration.wav"]!,
+          narrationSeconds: Number(narrations[n]!.meta.duration ?? 0),
           narrationText: i.scenes[n]?.narration ?? "",
           ...(c.files["clip-head.mp4"] ? { head: c.files["clip-head.mp4"] } : {}),
           ...(c.files["clip-tail.mp4"] ? { tail: c.files["clip-tail.mp4"] } : {}),

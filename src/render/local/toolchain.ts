@@ -14,8 +14,8 @@ import sharp from "sharp";
 export const FFMPEG_NEEDS = {
   filters: ["scale", "zoompan", "loop", "setpts", "format", "fade", "overlay", "aformat", "aresample"],
   encoders: ["libx264", "aac"],
-  muxers: ["mp4", "segment"],
-  demuxers: ["concat", "wav", "mov"],
+  muxers: ["mp4", "segment", "adts"],
+  demuxers: ["concat", "wav", "mov", "aac"],
   decoders: ["png", "h264", "pcm_s16le"],
 } as const;
 
