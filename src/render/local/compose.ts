@@ -1,4 +1,5 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { chmod, copyFile, readFile, writeFile } from "node:fs/promises";
+import { hashJson } from "../../graph/hash.js";
 import { basename, join } from "node:path";
 import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.js";
@@ -31,6 +32,8 @@ export interface ComposePlan {
   scenes: ComposeScene[];
   /** What identifies the ffmpeg build: memoised encodes are only reused from the same one. */
   encoder: string;
+  /** What identifies the drawing stack and fonts, likewise for the poster and the contact sheet. */
+  stills: string;
 }
 
 export { LOUDNESS_TARGET };
@@ -59,8 +62,13 @@ export async function composeVideo(
   const [segments, sound] = await Promise.all([
     crossfades(ffmpeg, plan, timeline, memo, opts),
     soundTrack(ffmpeg, plan, timeline, dir, memo, opts),
-    sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
-    contactSheet(plan.scenes, plan.width, plan.height, sheet, memo),
+    memoised(memo, `local-poster/v1/${plan.stills}/${basename(plan.scenes[0]!.still)}/${plan.width}x${plan.height}`, poster, () =>
+      sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
+    ),
+    // The sheet depends on the stills and the labels alone: a narration edit leaves it as it was.
+    memoised(memo, `local-contact-sheet/v1/${plan.stills}/${hashJson([plan.width, plan.height, plan.scenes.map((s) => [basename(s.still), s.label])])}`, sheet, () =>
+      contactSheet(plan.scenes, plan.width, plan.height, sheet, memo, plan.stills),
+    ),
   ]);
 
   progress?.(0.6, "muxing");
@@ -233,7 +241,7 @@ async function soundTrack(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
 }
 
 /** Every scene's still in a grid, numbered, to review a story at a glance. Thumbnails are memoised by the still's hash. */
-async function contactSheet(scenes: readonly ComposeScene[], width: number, height: number, out: string, memo: Memo): Promise<void> {
+async function contactSheet(scenes: readonly ComposeScene[], width: number, height: number, out: string, memo: Memo, stills: string): Promise<void> {
   const columns = Math.min(4, scenes.length);
   const thumbW = 320;
   const thumbH = Math.round((thumbW * height) / width);
@@ -243,7 +251,7 @@ async function contactSheet(scenes: readonly ComposeScene[], width: number, heig
   const sheetW = columns * (thumbW + pad) + pad;
   const sheetH = rows * (thumbH + labelH + pad) + pad;
   const thumbnail = async (still: string, i: number): Promise<Buffer> => {
-    const key = `local-thumbnail/v1/${basename(still)}/${thumbW}x${thumbH}`;
+    const key = `local-thumbnail/v1/${stills}/${basename(still)}/${thumbW}x${thumbH}`;
     const known = await memo.get(key);
     if (known) return readFile(known);
     const png = await sharp(still).resize(thumbW, thumbH, { fit: "cover" }).png().toBuffer();
@@ -271,6 +279,20 @@ async function contactSheet(scenes: readonly ComposeScene[], width: number, heig
     .composite(tiles.flat())
     .png({ compressionLevel: 3 })
     .toFile(out);
+}
+
+/** Copies the file memoised under `key` to `out`, or makes it with `make` and memoises a copy. */
+async function memoised(memo: Memo, key: string, out: string, make: () => Promise<unknown>): Promise<void> {
+  const known = await memo.get(key);
+  if (known) {
+    await copyFile(known, out);
+    await chmod(out, 0o644);
+    return;
+  }
+  await make();
+  const copy = `${out}.memo`;
+  await copyFile(out, copy);
+  await memo.put(key, copy);
 }
 
 async function inPool<T>(items: readonly T[], size: number, fn: (item: T, index: number) => Promise<unknown>): Promise<void> {

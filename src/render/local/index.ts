@@ -4,18 +4,22 @@ import { isLocalMedia, type MediaRef } from "../../graph/inputs.js";
 import type { NodeKind } from "../../graph/nodes.js";
 import type { AspectRatio, Transition } from "../../story/types.js";
 import { packageVersion } from "../../paths.js";
+import { hashJson } from "../../graph/hash.js";
 import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js";
 import { RendererUnavailableError } from "../types.js";
 import { encodeClip } from "./clip.js";
-import { composeVideo } from "./compose.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, type Quality } from "./layout.js";
 import { parseMotion } from "./motion.js";
 import { MUSIC_RATE, synthesizeMusic } from "./music.js";
 import { espeakVoice, speak } from "./speech.js";
-import { elementCard, referencePicture, sceneImage, titleCard } from "./stills.js";
 import { espeakVersion, probeFfmpeg, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
+
+// Drawing and composing load sharp (libvips): imported when a node needs them, so that a
+// build with nothing to render does not pay for loading them.
+const stills = () => import("./stills.js");
+const compose = () => import("./compose.js");
 
 export const QUALITIES: readonly Quality[] = ["standard", "high"];
 
@@ -27,11 +31,13 @@ export const QUALITIES: readonly Quality[] = ["standard", "high"];
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r9` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r10` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
   private probe: FfmpegProbe | null = null;
+  /** What identifies the drawing stack and fonts, for the memo keys of drawn files (the contact sheet's labels). */
+  private stillsId = "unknown";
 
   constructor(
     options: { quality?: string } = {},
@@ -52,13 +58,14 @@ export class LocalRenderer implements Renderer {
     const memo = new ToolchainMemo(join(cacheDir, "toolchain.json"));
     let ffmpeg: unknown = "none";
     try {
-      this.ffmpeg ??= locateFfmpeg(this.env);
+      this.ffmpeg ??= locateFfmpeg(this.env, (path) => memo.knownVersion(path));
       this.probe ??= memo.ffmpeg(this.ffmpeg.path);
       if (this.probe) ffmpeg = { version: this.probe.version, build: this.probe.build };
     } catch (error) {
       if (!(error instanceof RendererUnavailableError)) throw error;
     }
-    const stills = stillsToolchain(memo);
+    const stills = await stillsToolchain(memo);
+    this.stillsId = hashJson(stills).slice(0, 16);
     memo.save();
     return {
       element: { stills },
@@ -126,6 +133,7 @@ export class LocalRenderer implements Renderer {
   private async element(input: RenderInput<"element">): Promise<RenderResult> {
     const i = input.node.inputs;
     const imageFile = this.mediaFile(input, i.image);
+    const { elementCard, referencePicture } = await stills();
     const png = await elementCard({
       kind: i.kind,
       name: i.name,
@@ -163,6 +171,7 @@ export class LocalRenderer implements Renderer {
     const i = input.node.inputs;
     const { width, height } = this.size(i.aspect_ratio);
     const still = join(input.workDir, "title.png");
+    const { titleCard } = await stills();
     await writeFile(still, await titleCard({ width, height, title: i.title, description: i.description }));
     const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false }, input.workDir, { signal: input.signal });
     return {
@@ -179,6 +188,7 @@ export class LocalRenderer implements Renderer {
     const insets = elements.filter((e) => !isEnvironment(e)).map((e) => e.files["element.png"]!);
     // The scene's own picture first, else the picture of the first environment it names that has one.
     const imageFile = this.mediaFile(input, i.image) ?? elements.filter(isEnvironment).find((e) => e.files["reference.png"])?.files["reference.png"];
+    const { sceneImage } = await stills();
     const png = await sceneImage({
       width,
       height,
@@ -225,6 +235,7 @@ export class LocalRenderer implements Renderer {
     this.probe ??= probeFfmpeg(this.ffmpegPath());
     const title = input.deps.title as DepOutput | undefined;
     const music = input.deps.music as DepOutput | undefined;
+    const { composeVideo } = await compose();
     const files = await composeVideo(
       this.ffmpegPath(),
       {
@@ -236,6 +247,7 @@ export class LocalRenderer implements Renderer {
           : {}),
         ...(music ? { music: music.files["music.wav"]! } : {}),
         encoder: this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}` : "unknown",
+        stills: this.stillsId,
         scenes: clips.map((c, n) => ({
           label: i.scenes[n]?.label ?? `scene ${n + 1}`,
           frames: Number(c.meta.frames),
