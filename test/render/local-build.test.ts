@@ -136,6 +136,23 @@ describe("local renderer: the bunny story (16:9, title, crossfades, music)", () 
     expect(cues[1]!.text).toContain("A honeyed aroma");
   }, 120_000);
 
+  it("after a narration edit that keeps the scene as long, encodes no picture again", async () => {
+    const before = JSON.parse(await readFile(join(b.dir, "bunny.lock"), "utf8")) as Built["lock"];
+    ffmpegRuns.length = 0;
+    await editStory(b.story, "a wondrous flow of golden sweetness", "a wondrous flow of Golden sweetness");
+    const calls: string[] = [];
+    const result = await build(b.story, { renderer: new LocalRenderer(), jobs: 2, onEvent: (e) => e.type === "node-done" && !e.restored && calls.push(e.id) });
+    expect(result.ok).toBe(true);
+    expect(calls.sort()).toEqual(["scene/discovery/clip", "scene/discovery/narration", "video"]);
+    const after = JSON.parse(await readFile(join(b.dir, "bunny.lock"), "utf8")) as Built["lock"];
+    // The premise: the same words spoken as long.
+    expect(after.nodes["scene/discovery/clip"]!.meta!.frames).toBe(before.nodes["scene/discovery/clip"]!.meta!.frames);
+    expect(ffmpegRuns.filter((args) => args.some((a) => a.includes("zoompan")))).toHaveLength(0);
+    expect(crossfadesEncoded()).toBe(0);
+    const cues = parseSrt(await readFile(join(b.out, "bunny.srt"), "utf8"));
+    expect(cues[2]!.text).toContain("Golden sweetness");
+  }, 120_000);
+
   it("after a motion edit, encodes again only the two crossfades around that scene", async () => {
     ffmpegRuns.length = 0;
     await editStory(b.story, "camera motion: zoom in, camera angle: close-up", "camera motion: pan left, camera angle: close-up");

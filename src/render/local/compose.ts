@@ -172,7 +172,8 @@ async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
     }),
   );
   missing.sort((a, b) => a.index - b.index);
-  await inPool(batches(missing, 6), 2, async (batch) => {
+  // Two processes side by side (one for each core), at most six crossfades each: each output's decoders stay few.
+  await inPool(batches(missing, Math.min(6, Math.ceil(missing.length / 2))), 2, async (batch) => {
     const inputs = batch.flatMap((c) => ["-i", c.from, "-i", c.to]);
     // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
     const graph = batch.map((_, n) => `[${2 * n + 1}]format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in${n}];[${2 * n}][in${n}]overlay=format=yuv420,format=yuv420p[v${n}]`);
@@ -185,6 +186,7 @@ async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
 
 function batches<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
+  if (size < 1) return out;
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
@@ -216,7 +218,7 @@ async function soundTrack(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
     if (plan.music) loop = resample(decodeWav(await readFile(plan.music)), SOUND_RATE).samples;
     // Each distinct piece once: two scenes with the same narration and length share one.
     const distinct = [...new Map(missing.map((m) => [m.p.key, m.p])).values()];
-    await inPool(batches(distinct, 12), 2, async (batch, b) => {
+    await inPool(batches(distinct, Math.min(12, Math.ceil(distinct.length / 2))), 2, async (batch, b) => {
       const mixed = await Promise.all(
         batch.map(async (p) => mixPiece({ frames: p.frames, ...(p.narration ? { narration: decodeWav(await readFile(p.narration)) } : {}), ...(loop ? { music: loop } : {}) })),
       );

@@ -1,5 +1,5 @@
 import { copyFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { isLocalMedia, type MediaRef } from "../../graph/inputs.js";
 import type { NodeKind } from "../../graph/nodes.js";
 import type { AspectRatio, Transition } from "../../story/types.js";
@@ -20,6 +20,16 @@ import { durationOf, encodeWav } from "./wav.js";
 // build with nothing to render does not pay for loading them.
 const stills = () => import("./stills.js");
 const compose = () => import("./compose.js");
+
+/**
+ * Compiles the speech synthesizer and loads the drawing and composing code
+ * (sharp, libvips), which a process otherwise does on its first narration and
+ * first video. storyc watch calls it while it waits for the first save, so
+ * that the first edit is as quick as the ones after it. Changes no output.
+ */
+export async function warmUp(): Promise<void> {
+  await Promise.all([import("./speech.js").then((m) => m.speechModule()), stills(), compose(), import("espeak-ng")]);
+}
 
 export const QUALITIES: readonly Quality[] = ["standard", "high"];
 
@@ -92,6 +102,11 @@ export class LocalRenderer implements Renderer {
 
   estimateCredits(): number {
     return 0;
+  }
+
+  /** What identifies the ffmpeg build, for memo keys: another ffmpeg never reuses these encodes. */
+  private encoderId(): string {
+    return this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}` : "unknown";
   }
 
   private ffmpegPath(): string {
@@ -215,12 +230,32 @@ export class LocalRenderer implements Renderer {
     const frames = sceneFrames(i.duration, Number(narration.meta.duration ?? 0));
     const still = join(input.workDir, "still.png");
     await copyFile(image.files["scene.png"]!, still);
-    const clip = await encodeClip(
-      this.ffmpegPath(),
-      { still, width, height, motion: parseMotion(i.motion_description), frames, transition: this.transition(i.settings.transitions) },
-      input.workDir,
-      { signal: input.signal, onProgress: (f) => input.progress(f) },
-    );
+    const motion = parseMotion(i.motion_description);
+    const transition = this.transition(i.settings.transitions);
+    // The clip's key covers the narration's text, but its pictures depend only on the narration's
+    // length in frames: an edit that keeps the scene as long (a typo fixed, a word swapped) finds the
+    // same encode in the memo, and so do the crossfades around it. Keyed by all the encode reads.
+    this.probe ??= probeFfmpeg(this.ffmpegPath());
+    const memoKey = `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}/${motion}/${frames}/${transition}/${width}x${height}`;
+    const parts = ["body", ...(transition ? ["head", "tail"] : [])];
+    const known = await Promise.all(parts.map((p) => input.memo.get(`${memoKey}/${p}`)));
+    let clip: { body: string; head?: string; tail?: string };
+    if (known.every(Boolean)) {
+      clip = Object.fromEntries(parts.map((p, n) => [p, known[n]!])) as typeof clip;
+      for (const p of parts) {
+        const copy = join(input.workDir, `memo-${p}.mp4`);
+        await copyFile(clip[p as keyof typeof clip]!, copy);
+        clip[p as keyof typeof clip] = copy;
+      }
+    } else {
+      clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition }, input.workDir, { signal: input.signal, onProgress: (f) => input.progress(f) });
+      for (const p of parts) {
+        const file = clip[p as keyof typeof clip]!;
+        const copy = `${file}.memo`;
+        await copyFile(file, copy);
+        await input.memo.put(`${memoKey}/${p}`, copy);
+      }
+    }
     const files = [{ name: "still.png", path: still }, { name: "clip-body.mp4", path: clip.body }];
     if (clip.head) files.push({ name: "clip-head.mp4", path: clip.head });
     if (clip.tail) files.push({ name: "clip-tail.mp4", path: clip.tail });
@@ -246,7 +281,7 @@ export class LocalRenderer implements Renderer {
           ? { title: { frames: Number(title.meta.frames), body: title.files["title-body.mp4"]!, still: title.files["title.png"]!, ...(title.files["title-tail.mp4"] ? { tail: title.files["title-tail.mp4"] } : {}) } }
           : {}),
         ...(music ? { music: music.files["music.wav"]! } : {}),
-        encoder: this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}` : "unknown",
+        encoder: this.encoderId(),
         stills: this.stillsId,
         scenes: clips.map((c, n) => ({
           label: i.scenes[n]?.label ?? `scene ${n + 1}`,
