@@ -41,7 +41,7 @@ export const QUALITIES: readonly Quality[] = ["standard", "high"];
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r10` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r11` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
@@ -233,29 +233,15 @@ export class LocalRenderer implements Renderer {
     const motion = parseMotion(i.motion_description);
     const transition = this.transition(i.settings.transitions);
     // The clip's key covers the narration's text, but its pictures depend only on the narration's
-    // length in frames: an edit that keeps the scene as long (a typo fixed, a word swapped) finds the
-    // same encode in the memo, and so do the crossfades around it. Keyed by all the encode reads.
+    // length: an edit that keeps the scene as long finds every piece of the clip in the memo, one that
+    // makes it a little longer or shorter its earlier pieces (clip.ts), and so do the crossfades
+    // around it. The memo keys name all an encode reads: the ffmpeg build, the still, the move, the size.
     this.probe ??= probeFfmpeg(this.ffmpegPath());
-    const memoKey = `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}/${motion}/${frames}/${transition}/${width}x${height}`;
-    const parts = ["body", ...(transition ? ["head", "tail"] : [])];
-    const known = await Promise.all(parts.map((p) => input.memo.get(`${memoKey}/${p}`)));
-    let clip: { body: string; head?: string; tail?: string };
-    if (known.every(Boolean)) {
-      clip = Object.fromEntries(parts.map((p, n) => [p, known[n]!])) as typeof clip;
-      for (const p of parts) {
-        const copy = join(input.workDir, `memo-${p}.mp4`);
-        await copyFile(clip[p as keyof typeof clip]!, copy);
-        clip[p as keyof typeof clip] = copy;
-      }
-    } else {
-      clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition }, input.workDir, { signal: input.signal, onProgress: (f) => input.progress(f) });
-      for (const p of parts) {
-        const file = clip[p as keyof typeof clip]!;
-        const copy = `${file}.memo`;
-        await copyFile(file, copy);
-        await input.memo.put(`${memoKey}/${p}`, copy);
-      }
-    }
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition }, input.workDir, {
+      signal: input.signal,
+      onProgress: (f) => input.progress(f),
+      memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}` },
+    });
     const files = [{ name: "still.png", path: still }, { name: "clip-body.mp4", path: clip.body }];
     if (clip.head) files.push({ name: "clip-head.mp4", path: clip.head });
     if (clip.tail) files.push({ name: "clip-tail.mp4", path: clip.tail });
