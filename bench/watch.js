@@ -16,7 +16,7 @@ import { writeGeneratedStory } from "./story-generator.js";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const bin = join(root, "bin/storyc.js");
 const sizes = (process.env.BENCH_SCENES ?? "10,30,60").split(",").map(Number);
-const edits = Number(process.env.BENCH_EDITS ?? 3);
+const edits = Number(process.env.BENCH_EDITS ?? 5);
 const WAIT_MS = 180_000;
 
 /** Polls `check` every 10 ms until it returns true; fails after `ms`. */
@@ -36,48 +36,57 @@ function inode(file) {
   }
 }
 
-async function measure(scenes) {
+/** A story built in full (timed), then watched: its first build in watch has nothing to do. */
+async function start(scenes) {
   const dir = mkdtempSync(join(tmpdir(), `storyc-bench-watch-${scenes}-`));
-  const child = { current: null };
-  try {
-    const story = writeGeneratedStory(dir, scenes);
-    const full = timeCommand(process.execPath, [bin, "build", story]);
-    const video = join(dir, "out", "generated", "generated.mp4");
-    // The watch starts on the built story: its first build has nothing to do.
-    const watch = spawn(process.execPath, [bin, "watch", story], { stdio: ["ignore", "pipe", "inherit"] });
-    child.current = watch;
-    let out = "";
-    watch.stdout.on("data", (d) => (out += d));
-    const waits = () => out.split("waiting for changes").length - 1;
-    await until(() => waits() >= 1, WAIT_MS, "the watch's first build");
-    const latencies = [];
-    for (let e = 0; e < edits; e++) {
-      // Scenes spread over the story, so that edits near its end count as much as near its start.
-      const scene = 1 + Math.floor(((e + 1) * scenes) / (edits + 1));
-      const before = inode(video);
-      const done = waits();
-      writeFileSync(story, readFileSync(story, "utf8").replace(`In scene ${scene},`, `In scene number ${scene},`));
-      const saved = performance.now();
-      // The video is renamed into place: a new inode means the new file is complete.
-      await until(() => inode(video) !== null && inode(video) !== before, WAIT_MS, `the MP4 after editing scene ${scene}`);
-      latencies.push(performance.now() - saved);
-      await until(() => waits() > done, WAIT_MS, "the watch to settle");
-    }
-    return { scenes, full, latency: median(latencies), all: latencies };
-  } finally {
-    if (child.current && child.current.exitCode === null) {
-      const closed = new Promise((resolve) => child.current.once("close", resolve));
-      child.current.kill("SIGINT");
-      const timer = setTimeout(() => child.current.kill("SIGKILL"), 10_000);
-      await closed;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const story = writeGeneratedStory(dir, scenes);
+  const full = timeCommand(process.execPath, [bin, "build", story]);
+  const watch = spawn(process.execPath, [bin, "watch", story], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  watch.stdout.on("data", (d) => (out += d));
+  const waits = () => out.split("waiting for changes").length - 1;
+  return { scenes, dir, story, full, watch, waits, video: join(dir, "out", "generated", "generated.mp4"), latencies: [] };
 }
 
-const results = [];
-for (const n of sizes) results.push(await measure(n));
+/** Saves one narration edit to scene `scene` and times it to the new MP4 on disk. */
+async function edit(w, scene) {
+  const before = inode(w.video);
+  const done = w.waits();
+  writeFileSync(w.story, readFileSync(w.story, "utf8").replace(`In scene ${scene},`, `In scene number ${scene},`));
+  const saved = performance.now();
+  // The video is renamed into place: a new inode means the new file is complete.
+  await until(() => inode(w.video) !== null && inode(w.video) !== before, WAIT_MS, `the MP4 after editing scene ${scene} of ${w.scenes}`);
+  w.latencies.push(performance.now() - saved);
+  await until(() => w.waits() > done, WAIT_MS, "the watch to settle");
+}
+
+async function stop(w) {
+  if (w.watch.exitCode === null) {
+    const closed = new Promise((resolve) => w.watch.once("close", resolve));
+    w.watch.kill("SIGINT");
+    const timer = setTimeout(() => w.watch.kill("SIGKILL"), 10_000);
+    await closed;
+    clearTimeout(timer);
+  }
+  rmSync(w.dir, { recursive: true, force: true });
+}
+
+const watches = [];
+try {
+  for (const n of sizes) watches.push(await start(n));
+  for (const w of watches) await until(() => w.waits() >= 1, WAIT_MS, `the first build of the ${w.scenes}-scene watch`);
+  // Edits take turns between the stories, as lib.js's interleaved() does, so that the machine's
+  // changing load weighs on every size alike; each edit waits for the one before to finish.
+  for (let e = 0; e < edits; e++) {
+    for (const w of watches) {
+      // Scenes spread over the story, so that edits near its end count as much as near its start.
+      await edit(w, 1 + Math.floor(((e + 1) * w.scenes) / (edits + 1)));
+    }
+  }
+} finally {
+  for (const w of watches) await stop(w);
+}
+const results = watches.map((w) => ({ scenes: w.scenes, full: w.full, latency: median(w.latencies), all: w.latencies }));
 const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
 const rows = [];
 for (const r of results) {

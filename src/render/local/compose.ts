@@ -59,8 +59,8 @@ export async function composeVideo(
   progress?.(0.05, "crossfades and sound");
   const poster = join(dir, "video-poster.jpg");
   const sheet = join(dir, "video-contact-sheet.png");
-  const [segments, sound] = await Promise.all([
-    crossfades(ffmpeg, plan, timeline, memo, opts),
+  const [blocks, sound] = await Promise.all([
+    crossfades(ffmpeg, plan, timeline, memo, opts).then((segments) => joinBlocks(ffmpeg, plan, segments, timeline.segmentFrames, dir, memo, opts)),
     soundTrack(ffmpeg, plan, timeline, dir, memo, opts),
     memoised(memo, `local-poster/v1/${plan.stills}/${basename(plan.scenes[0]!.still)}/${plan.width}x${plan.height}`, poster, () =>
       sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
@@ -73,9 +73,7 @@ export async function composeVideo(
 
   progress?.(0.6, "muxing");
   const list = join(dir, "segments.txt");
-  // Each segment's duration is stated: newer ffmpegs otherwise take it from the container and leave gaps between segments.
-  const entries = segments.map((s, i) => `file '${s.replace(/'/g, "'\\''")}'\nduration ${(timeline.segmentFrames[i]! / FPS).toFixed(6)}`);
-  await writeFile(list, entries.join("\n") + "\n");
+  await writeConcatList(list, blocks.files, blocks.frames);
   const video = join(dir, "video.mp4");
   // One pass: both tracks copied as they are; bitexact so that the same pieces make the same bytes.
   await runFfmpeg(
@@ -182,6 +180,58 @@ async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
     for (const c of batch) segments[c.index] = await memo.put(keyOf(c), c.out);
   });
   return segments;
+}
+
+/**
+ * Each segment's duration is stated: newer ffmpegs otherwise take it from the
+ * container and leave gaps between segments.
+ */
+async function writeConcatList(list: string, files: readonly string[], frames: readonly number[]): Promise<void> {
+  const entries = files.map((f, i) => `file '${f.replace(/'/g, "'\\''")}'\nduration ${(frames[i]! / FPS).toFixed(6)}`);
+  await writeFile(list, entries.join("\n") + "\n");
+}
+
+/** Segments per block: see joinBlocks. */
+const BLOCK = 8;
+
+/**
+ * The concat demuxer opens and probes every file it joins, a few milliseconds
+ * each: joining a long story's hundred segments at every save would grow with
+ * the story. The segments are joined in blocks of BLOCK instead, each block
+ * memoised by the segments in it (their hashes and lengths), and the video
+ * joins the blocks: after an edit, one or two blocks are joined again and the
+ * final join opens one file per block.
+ */
+async function joinBlocks(
+  ffmpeg: string,
+  plan: ComposePlan,
+  segments: readonly string[],
+  frames: readonly number[],
+  dir: string,
+  memo: Memo,
+  opts: { signal?: AbortSignal },
+): Promise<{ files: string[]; frames: number[] }> {
+  const groups = batches(
+    segments.map((file, i) => ({ file, frames: frames[i]! })),
+    BLOCK,
+  );
+  if (groups.length <= 1) return { files: [...segments], frames: [...frames] };
+  const files: string[] = [];
+  // Four at a time: joining is mostly reading and writing files.
+  await inPool(groups, 4, async (group, b) => {
+    files[b] = await (async () => {
+      if (group.length === 1) return group[0]!.file;
+      const key = `local-block/v1/${plan.encoder}/${hashJson(group.map((g) => [basename(g.file), g.frames]))}`;
+      const known = await memo.get(key);
+      if (known) return known;
+      const list = join(dir, `block-${b}.txt`);
+      await writeConcatList(list, group.map((g) => g.file), group.map((g) => g.frames));
+      const out = join(dir, `block-${b}.mp4`);
+      await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-fflags", "+bitexact", out], opts);
+      return memo.put(key, out);
+    })();
+  });
+  return { files, frames: groups.map((g) => g.reduce((sum, x) => sum + x.frames, 0)) };
 }
 
 function batches<T>(items: readonly T[], size: number): T[][] {
