@@ -264,8 +264,7 @@ async function soundTrack(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
   const missing = pieces.map((p, i) => ({ p, i })).filter(({ i }) => !found[i]);
   const bytes: Array<Buffer | null> = await Promise.all(found.map((f) => (f ? readFile(f) : null)));
   if (missing.length) {
-    let loop: Float32Array | undefined;
-    if (plan.music) loop = resample(decodeWav(await readFile(plan.music)), SOUND_RATE).samples;
+    const loop = plan.music ? await musicLoop(plan.music) : undefined;
     // Each distinct piece once: two scenes with the same narration and length share one.
     const distinct = [...new Map(missing.map((m) => [m.p.key, m.p])).values()];
     await inPool(batches(distinct, Math.min(12, Math.ceil(distinct.length / 2))), 2, async (batch, b) => {
@@ -290,6 +289,24 @@ async function soundTrack(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
     return { start, end, text: scene.narrationText };
   });
   return { track, cues };
+}
+
+let lastLoop: { file: string; samples: Promise<Float32Array> } | null = null;
+
+/**
+ * The music at the sound's rate. Resampling a loop of half a minute takes a
+ * tenth of a second: storyc watch keeps the last one, by its content-addressed
+ * path (the same path is the same bytes), for the next edit.
+ */
+function musicLoop(file: string): Promise<Float32Array> {
+  if (lastLoop?.file !== file) {
+    const samples = readFile(file).then((bytes) => resample(decodeWav(bytes), SOUND_RATE).samples);
+    lastLoop = { file, samples };
+    samples.catch(() => {
+      if (lastLoop?.samples === samples) lastLoop = null;
+    });
+  }
+  return lastLoop!.samples;
 }
 
 /** Every scene's still in a grid, numbered, to review a story at a glance. Thumbnails are memoised by the still's hash. */

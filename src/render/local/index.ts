@@ -104,6 +104,15 @@ export class LocalRenderer implements Renderer {
     return 0;
   }
 
+  /**
+   * Before the first node renders: the speech synthesizer starts compiling in the
+   * background, so that the first narration does not wait for it (a cold build draws
+   * the elements meanwhile). Changes no output.
+   */
+  async begin(): Promise<void> {
+    void import("./speech.js").then((m) => m.speechModule()).catch(() => undefined);
+  }
+
   /** What identifies the ffmpeg build, for memo keys: another ffmpeg never reuses these encodes. */
   private encoderId(): string {
     return this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}` : "unknown";

@@ -11,9 +11,9 @@ import { join } from "node:path";
  * graph error halfway through a render.
  */
 export const FFMPEG_NEEDS = {
-  filters: ["scale", "zoompan", "loop", "setpts", "format", "fade", "overlay", "aformat", "aresample"],
+  filters: ["scale", "zoompan", "loop", "setpts", "format", "split", "fade", "overlay", "aformat", "aresample"],
   encoders: ["libx264", "aac"],
-  muxers: ["mp4", "segment", "adts"],
+  muxers: ["mp4", "adts"],
   demuxers: ["concat", "wav", "mov", "aac"],
   decoders: ["png", "h264", "pcm_s16le"],
 } as const;
