@@ -170,8 +170,9 @@ async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
     }),
   );
   missing.sort((a, b) => a.index - b.index);
-  // Two processes side by side (one for each core), at most six crossfades each: each output's decoders stay few.
-  await inPool(batches(missing, Math.min(6, Math.ceil(missing.length / 2))), 2, async (batch) => {
+  // Two processes side by side (one for each core), at most two crossfades each: an x264 encoder and
+  // the decoders feeding it cost a hundred MB at 720p.
+  await inPool(batches(missing, Math.min(2, Math.ceil(missing.length / 2))), 2, async (batch) => {
     const inputs = batch.flatMap((c) => ["-i", c.from, "-i", c.to]);
     // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
     const graph = batch.map((_, n) => `[${2 * n + 1}]format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in${n}];[${2 * n}][in${n}]overlay=format=yuv420,format=yuv420p[v${n}]`);
