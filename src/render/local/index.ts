@@ -41,7 +41,7 @@ export const QUALITIES: readonly Quality[] = ["standard", "high"];
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r12` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r13` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
