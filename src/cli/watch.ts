@@ -87,6 +87,9 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
     onEvent,
   });
   await watcher.start();
+  // The local renderer's slow first steps (compiling the speech synthesizer, loading libvips) are
+  // taken now, while the writer reads the preview, rather than on the first save.
+  if ((options.renderer ?? "local") === "local") void import("../render/local/index.js").then((m) => m.warmUp()).catch(() => undefined);
 
   await new Promise<void>((resolveStop) => {
     let stopping = false;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { ErrorObject } from "ajv";
 import { closest, distance } from "fastest-levenshtein";
 import type { Diagnostic } from "../story/diagnostics.js";
-import { loadStorySource, type MappingShape, type StorySource } from "../story/source.js";
+import type { MappingShape, StorySource } from "../story/source.js";
 import { configSchemaPath } from "../paths.js";
 import { resolveRemoteCacheSettings, type RemoteCacheSettings } from "../remote-cache/open.js";
 import { configOptions } from "./options.js";
@@ -42,6 +42,8 @@ export function configPath(projectRoot: string): string {
 export async function loadProjectConfig(projectRoot: string): Promise<ConfigResult> {
   const file = configPath(projectRoot);
   if (!existsSync(file)) return { ok: true, file, config: {} };
+  // The YAML parser loads only when there is a config to read: a build of a project without one does not pay for it.
+  const { loadStorySource } = await import("../story/source.js");
   const loaded = await loadStorySource(file, SHAPE);
   // A file of comments only is a config with nothing set.
   if (!loaded.ok && loaded.source && loaded.source.doc.contents === null) return { ok: true, file, config: {} };

@@ -34,11 +34,22 @@ export async function loadValidStory(storyFile: string, cacheDir: string, option
   const { validateFile } = await import("./validate.js");
   const result = await validateFile(storyFile);
   if (!result.valid || !result.story) return { ok: false, diagnostics: result.diagnostics };
-  if (digest) {
-    // Best effort: a cache that cannot be written only costs the next build a parse.
-    await mkdir(join(cacheDir, "valid"), { recursive: true })
-      .then(() => writeFile(join(cacheDir, "valid", `${digest}.json`), JSON.stringify(result.story)))
-      .catch(() => undefined);
-  }
+  if (digest) await remember(cacheDir, digest, result.story);
   return { ok: true, story: result.story, fromCache: false };
+}
+
+/**
+ * Records that a story's text is valid, for a caller that has just validated
+ * it in full (storyc watch validates each save before building): the build
+ * that follows then reads the story from the cache instead of checking it twice.
+ */
+export async function rememberValidStory(cacheDir: string, text: string, story: Story): Promise<void> {
+  await remember(cacheDir, sha256(`storyc ${packageVersion()}\n${text}`), story);
+}
+
+async function remember(cacheDir: string, digest: string, story: Story): Promise<void> {
+  // Best effort: a cache that cannot be written only costs the next build a parse.
+  await mkdir(join(cacheDir, "valid"), { recursive: true })
+    .then(() => writeFile(join(cacheDir, "valid", `${digest}.json`), JSON.stringify(story)))
+    .catch(() => undefined);
 }

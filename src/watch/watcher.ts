@@ -7,6 +7,8 @@ import type { Diagnostic } from "../story/diagnostics.js";
 import type { Story } from "../story/types.js";
 import { validateFile } from "../story/validate.js";
 import { locateMedia } from "../story/media-path.js";
+import { rememberValidStory } from "../story/valid-story-cache.js";
+import { storyPaths } from "../project/paths.js";
 import { transition, type WatchEffect, type WatchEvent, type WatchState } from "./state-machine.js";
 
 /** What the watcher tells its reporters and the preview page. */
@@ -140,6 +142,11 @@ export class StoryWatcher {
       return;
     }
     this.options.onEvent({ type: "valid", story: validation.story });
+    // The build would parse and check the same text again; it finds it in the valid-story cache instead.
+    if (validation.source) {
+      const { cacheDir } = storyPaths(this.story, prepared.options.cacheDir ? { cacheDir: prepared.options.cacheDir } : {});
+      await rememberValidStory(cacheDir, validation.source.text, validation.story);
+    }
     await this.watchMedia(validation.story);
     this.controller = new AbortController();
     const result = await build(this.story, {

@@ -16,7 +16,8 @@ vi.mock("../../src/render/local/ffmpeg.js", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../src/render/local/ffmpeg.js")>();
   return { ...real, runFfmpeg: (ffmpeg: string, args: string[], options?: Parameters<typeof real.runFfmpeg>[2]) => (ffmpegRuns.push(args), real.runFfmpeg(ffmpeg, args, options)) };
 });
-const crossfadesEncoded = () => ffmpegRuns.filter((args) => args.some((a) => a.includes("fade=t=in"))).length;
+/** Crossfades encoded, however many one ffmpeg run makes: one fade filter each. */
+const crossfadesEncoded = () => ffmpegRuns.flatMap((args) => args.flatMap((a) => a.match(/fade=t=in/g) ?? [])).length;
 
 interface Built {
   dir: string;
@@ -142,6 +143,23 @@ describe("local renderer: the bunny story (16:9, title, crossfades, music)", () 
     expect(countFrames(join(b.out, "bunny.mp4"))).toBe(TITLE_FRAMES + (await lockedClipFrames(b)));
     const cues = parseSrt(await readFile(join(b.out, "bunny.srt"), "utf8"));
     expect(cues.some((c) => c.text.includes("A honeyed aroma"))).toBe(true);
+  }, 120_000);
+
+  it("after a narration edit that keeps the scene as long, encodes no picture again", async () => {
+    const before = JSON.parse(await readFile(join(b.dir, "bunny.lock"), "utf8")) as Built["lock"];
+    ffmpegRuns.length = 0;
+    await editStory(b.story, "a wondrous flow of golden sweetness", "a wondrous flow of Golden sweetness");
+    const calls: string[] = [];
+    const result = await build(b.story, { renderer: new LocalRenderer(), jobs: 2, onEvent: (e) => e.type === "node-done" && !e.restored && calls.push(e.id) });
+    expect(result.ok).toBe(true);
+    expect(calls.sort()).toEqual(["scene/discovery/clip", "scene/discovery/narration", "video"]);
+    const after = JSON.parse(await readFile(join(b.dir, "bunny.lock"), "utf8")) as Built["lock"];
+    // The premise: the same words spoken as long.
+    expect(after.nodes["scene/discovery/clip"]!.meta!.frames).toBe(before.nodes["scene/discovery/clip"]!.meta!.frames);
+    expect(ffmpegRuns.filter((args) => args.some((a) => a.includes("zoompan")))).toHaveLength(0);
+    expect(crossfadesEncoded()).toBe(0);
+    const cues = parseSrt(await readFile(join(b.out, "bunny.srt"), "utf8"));
+    expect(cues.some((c) => c.text.includes("Golden sweetness"))).toBe(true);
   }, 120_000);
 
   it("after a motion edit, encodes again only the two crossfades around that scene", async () => {

@@ -7,6 +7,7 @@ import { build } from "../../src/build/build.js";
 import { LocalRenderer } from "../../src/render/local/index.js";
 import { frameSize, TITLE_FRAMES } from "../../src/render/local/layout.js";
 import { synthesizeMusic } from "../../src/render/local/music.js";
+import { SOUND_RATE } from "../../src/render/local/sound.js";
 import { encodeWav } from "../../src/render/local/wav.js";
 import type { AspectRatio } from "../../src/story/types.js";
 import { countFrames, integratedLoudness, probe } from "../helpers/media.js";
@@ -137,7 +138,7 @@ describe("every combination of settings renders a valid video (pairwise)", () =>
     const { width, height } = frameSize(c.aspect as AspectRatio, c.quality);
     const p = probe(video);
     expect(p.video).toMatchObject({ codec: "h264", pixelFormat: "yuv420p", width, height, fps: 25 });
-    expect(p.audio).toMatchObject({ codec: "aac", sampleRate: 48000 });
+    expect(p.audio).toMatchObject({ codec: "aac", sampleRate: SOUND_RATE });
     const frames = (c.title === "on" ? TITLE_FRAMES : 0) + Number(lock.nodes["scene/one/clip"]!.meta!.frames) + Number(lock.nodes["scene/two/clip"]!.meta!.frames);
     expect(countFrames(video)).toBe(frames);
     expect(Math.abs(p.durationSeconds - frames / 25)).toBeLessThanOrEqual(0.05);

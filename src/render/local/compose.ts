@@ -1,14 +1,13 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { chmod, copyFile, readFile, writeFile } from "node:fs/promises";
+import { hashJson } from "../../graph/hash.js";
 import { basename, join } from "node:path";
 import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.js";
-import { integratedLoudness } from "./loudness.js";
-import { applyGainLimited, duck } from "./mix.js";
 import { FPS, NARRATION_LEAD_IN, videoEncodeArgs } from "./layout.js";
-import { MUSIC_RATE } from "./music.js";
+import { encodePieces, LOUDNESS_TARGET, mixPiece, resample, SOUND_RATE } from "./sound.js";
 import { escapeXml } from "./stills.js";
 import { splitCues, toSrt, toVtt, type Cue } from "./subtitles.js";
-import { decodeWav, encodeWav, type Pcm } from "./wav.js";
+import { decodeWav } from "./wav.js";
 import type { Memo } from "../types.js";
 
 export interface ComposeScene {
@@ -19,6 +18,8 @@ export interface ComposeScene {
   tail?: string;
   still: string;
   narration: string;
+  /** The narration's length in seconds, for its subtitle cue. */
+  narrationSeconds: number;
   narrationText: string;
 }
 
@@ -29,16 +30,21 @@ export interface ComposePlan {
   title?: { frames: number; body: string; tail?: string; still: string };
   music?: string;
   scenes: ComposeScene[];
+  /** What identifies the ffmpeg build: memoised encodes are only reused from the same one. */
+  encoder: string;
+  /** What identifies the drawing stack and fonts, likewise for the poster and the contact sheet. */
+  stills: string;
 }
 
-export const LOUDNESS_TARGET = -16;
+export { LOUDNESS_TARGET };
 
 /**
  * The final video: segments joined by stream copy (only crossfades are
- * encoded here), narration placed at each scene's start, music looped and
- * ducked under the narration, loudness brought to -16 LUFS, and subtitles, a poster and a contact sheet beside it.
- * Pictures, sound and stills are independent until the last mux, so they are
- * made side by side.
+ * encoded here), and a sound track joined from one AAC piece per segment
+ * (sound.ts), each piece encoded once and memoised: after an edit to one
+ * scene, the crossfades around it and its piece of sound are all that is
+ * encoded. Pictures, sound and stills are independent until the one mux that
+ * copies both tracks, so they are made side by side.
  */
 export async function composeVideo(
   ffmpeg: string,
@@ -53,24 +59,28 @@ export async function composeVideo(
   progress?.(0.05, "crossfades and sound");
   const poster = join(dir, "video-poster.jpg");
   const sheet = join(dir, "video-contact-sheet.png");
-  const [joined, sound] = await Promise.all([
-    joinPictures(ffmpeg, plan, timeline, dir, memo, opts),
-    mixSound(plan, timeline, dir),
-    sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
-    contactSheet(plan.scenes, plan.width, plan.height, sheet),
+  const [blocks, sound] = await Promise.all([
+    crossfades(ffmpeg, plan, timeline, memo, opts).then((segments) => joinBlocks(ffmpeg, plan, segments, timeline.segmentFrames, dir, memo, opts)),
+    soundTrack(ffmpeg, plan, timeline, dir, memo, opts),
+    memoised(memo, `local-poster/v1/${plan.stills}/${basename(plan.scenes[0]!.still)}/${plan.width}x${plan.height}`, poster, () =>
+      sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
+    ),
+    // The sheet depends on the stills and the labels alone: a narration edit leaves it as it was.
+    memoised(memo, `local-contact-sheet/v1/${plan.stills}/${hashJson([plan.width, plan.height, plan.scenes.map((s) => [basename(s.still), s.label])])}`, sheet, () =>
+      contactSheet(plan.scenes, plan.width, plan.height, sheet, memo, plan.stills),
+    ),
   ]);
 
-  progress?.(0.6, "encoding sound and muxing");
+  progress?.(0.6, "muxing");
+  const list = join(dir, "segments.txt");
+  await writeConcatList(list, blocks.files, blocks.frames);
   const video = join(dir, "video.mp4");
+  // One pass: both tracks copied as they are; bitexact so that the same pieces make the same bytes.
   await runFfmpeg(
     ffmpeg,
     [
-      ...["-i", joined, "-i", sound.mix, "-map", "0:v", "-map", "1:a", "-c:v", "copy"],
-      // The mix is mono (one narrator, a mono bed): a mono AAC track carries all of it, and at 96 kb/s
-      // (as good as 192 kb/s stereo) it encodes in a third of the time of the stereo track at 160.
-      // Formats are stated, not negotiated, so that every ffmpeg from 4.1 to 7 builds the same graph.
-      ...["-af", "aresample=48000,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=mono", "-c:a", "aac", "-b:a", "96k"],
-      ...["-t", timeline.seconds.toFixed(3), "-movflags", "+faststart", "-fflags", "+bitexact", "-flags:a", "+bitexact", video],
+      ...["-f", "concat", "-safe", "0", "-i", list, "-f", "aac", "-i", sound.track],
+      ...["-map", "0:v", "-map", "1:a", "-c", "copy", "-movflags", "+faststart", "-fflags", "+bitexact", video],
     ],
     opts,
   );
@@ -143,88 +153,167 @@ function layOut(plan: ComposePlan, dir: string): Timeline {
   return { segments, segmentFrames, crossfades, starts, seconds: frame / FPS };
 }
 
-/** The picture track: crossfades encoded (or found in the memo), then every segment joined by stream copy. */
-async function joinPictures(ffmpeg: string, plan: ComposePlan, timeline: Timeline, dir: string, memo: Memo, opts: { signal?: AbortSignal }): Promise<string> {
+/**
+ * The picture's segments, with each crossfade encoded or found in the memo. A
+ * crossfade depends only on the two clips it joins (cached blobs named by their
+ * sha256): after a one-scene edit only the two around that scene are encoded
+ * again. Several are encoded per ffmpeg process, one encoder per output.
+ */
+async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline, memo: Memo, opts: { signal?: AbortSignal }): Promise<string[]> {
   const segments = [...timeline.segments];
   const x = plan.transition;
-  // A crossfade depends only on the two clips it joins (cached blobs named by their sha256):
-  // after a one-scene edit only the two around that scene are encoded again.
-  await inPool(timeline.crossfades, 2, async (c) => {
-    const key = `local-crossfade/v1/${basename(c.from)}/${basename(c.to)}/${x}/${plan.width}x${plan.height}`;
-    const known = await memo.get(key);
-    if (known) {
-      segments[c.index] = known;
-      return;
-    }
-    await runFfmpeg(
-      ffmpeg,
-      [
-        "-i",
-        c.from,
-        "-i",
-        c.to,
-        "-filter_complex",
-        // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
-        `[1]format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in];[0][in]overlay=format=yuv420,format=yuv420p[v]`,
-        "-map",
-        "[v]",
-        "-frames:v",
-        String(x),
-        ...videoEncodeArgs(),
-        c.out,
-      ],
-      opts,
-    );
-    segments[c.index] = await memo.put(key, c.out);
+  const keyOf = (c: Crossfade) => `local-crossfade/v2/${plan.encoder}/${basename(c.from)}/${basename(c.to)}/${x}/${plan.width}x${plan.height}`;
+  const missing: Crossfade[] = [];
+  await Promise.all(
+    timeline.crossfades.map(async (c) => {
+      const known = await memo.get(keyOf(c));
+      if (known) segments[c.index] = known;
+      else missing.push(c);
+    }),
+  );
+  missing.sort((a, b) => a.index - b.index);
+  // Two processes side by side (one for each core), at most two crossfades each: an x264 encoder and
+  // the decoders feeding it cost a hundred MB at 720p.
+  await inPool(batches(missing, Math.min(2, Math.ceil(missing.length / 2))), 2, async (batch) => {
+    const inputs = batch.flatMap((c) => ["-i", c.from, "-i", c.to]);
+    // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
+    const graph = batch.map((_, n) => `[${2 * n + 1}]format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in${n}];[${2 * n}][in${n}]overlay=format=yuv420,format=yuv420p[v${n}]`);
+    const outputs = batch.flatMap((c, n) => ["-map", `[v${n}]`, "-frames:v", String(x), ...videoEncodeArgs(), c.out]);
+    await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", graph.join(";"), ...outputs], opts);
+    for (const c of batch) segments[c.index] = await memo.put(keyOf(c), c.out);
   });
-  const list = join(dir, "segments.txt");
-  // Each segment's duration is stated: newer ffmpegs otherwise take it from the container and leave gaps between segments.
-  const entries = segments.map((s, i) => `file '${s.replace(/'/g, "'\\''")}'\nduration ${(timeline.segmentFrames[i]! / FPS).toFixed(6)}`);
-  await writeFile(list, entries.join("\n") + "\n");
-  const joined = join(dir, "joined.mp4");
-  await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", joined], opts);
-  return joined;
+  return segments;
 }
 
 /**
- * The sound track: narration placed at each scene's start, the music looped
- * under it with a fade at each end and ducked while the narration speaks,
- * then brought to the loudness target (EBU R128, measured here) with a
- * limiter against clipping. All in JS; ffmpeg only encodes the result.
+ * Each segment's duration is stated: newer ffmpegs otherwise take it from the
+ * container and leave gaps between segments.
  */
-async function mixSound(plan: ComposePlan, timeline: Timeline, dir: string): Promise<{ mix: string; cues: Cue[] }> {
-  const rate = MUSIC_RATE;
-  const totalSeconds = timeline.seconds;
-  const total = Math.round(totalSeconds * rate);
-  const mix = new Float32Array(total);
-  const cues: Cue[] = [];
-  for (const [i, scene] of plan.scenes.entries()) {
-    const pcm = resample(decodeWav(await readFile(scene.narration)), rate);
-    const at = Math.round((timeline.starts[i]! / FPS + NARRATION_LEAD_IN) * rate);
-    mix.set(pcm.samples.subarray(0, Math.max(0, total - at)), at);
-    cues.push({ start: at / rate, end: Math.min(totalSeconds, (at + pcm.samples.length) / rate), text: scene.narrationText });
-  }
-  if (plan.music) {
-    const loop = resample(decodeWav(await readFile(plan.music)), rate).samples;
-    const bed = new Float32Array(total);
-    const fadeIn = rate * 0.5;
-    const fadeOut = rate * 1.5;
-    for (let i = 0; i < total; i++) {
-      const env = Math.min(1, i / fadeIn, (total - i) / fadeOut);
-      bed[i] = 0.3 * env * (loop.length ? loop[i % loop.length]! : 0);
-    }
-    duck(bed, mix, rate);
-    for (let i = 0; i < total; i++) mix[i]! += bed[i]!;
-  }
-  const loudness = integratedLoudness(mix, rate);
-  const gain = Number.isFinite(loudness) ? LOUDNESS_TARGET - loudness : 0;
-  const file = join(dir, "mix.wav");
-  await writeFile(file, encodeWav({ sampleRate: rate, samples: applyGainLimited(mix, gain, rate) }));
-  return { mix: file, cues };
+async function writeConcatList(list: string, files: readonly string[], frames: readonly number[]): Promise<void> {
+  const entries = files.map((f, i) => `file '${f.replace(/'/g, "'\\''")}'\nduration ${(frames[i]! / FPS).toFixed(6)}`);
+  await writeFile(list, entries.join("\n") + "\n");
 }
 
-/** Every scene's still in a grid, numbered, to review a story at a glance. */
-async function contactSheet(scenes: readonly ComposeScene[], width: number, height: number, out: string): Promise<void> {
+/** Segments per block: see joinBlocks. */
+const BLOCK = 8;
+
+/**
+ * The concat demuxer opens and probes every file it joins, a few milliseconds
+ * each: joining a long story's hundred segments at every save would grow with
+ * the story. The segments are joined in blocks of BLOCK instead, each block
+ * memoised by the segments in it (their hashes and lengths), and the video
+ * joins the blocks: after an edit, one or two blocks are joined again and the
+ * final join opens one file per block.
+ */
+async function joinBlocks(
+  ffmpeg: string,
+  plan: ComposePlan,
+  segments: readonly string[],
+  frames: readonly number[],
+  dir: string,
+  memo: Memo,
+  opts: { signal?: AbortSignal },
+): Promise<{ files: string[]; frames: number[] }> {
+  const groups = batches(
+    segments.map((file, i) => ({ file, frames: frames[i]! })),
+    BLOCK,
+  );
+  if (groups.length <= 1) return { files: [...segments], frames: [...frames] };
+  const files: string[] = [];
+  // Four at a time: joining is mostly reading and writing files.
+  await inPool(groups, 4, async (group, b) => {
+    files[b] = await (async () => {
+      if (group.length === 1) return group[0]!.file;
+      const key = `local-block/v1/${plan.encoder}/${hashJson(group.map((g) => [basename(g.file), g.frames]))}`;
+      const known = await memo.get(key);
+      if (known) return known;
+      const list = join(dir, `block-${b}.txt`);
+      await writeConcatList(list, group.map((g) => g.file), group.map((g) => g.frames));
+      const out = join(dir, `block-${b}.mp4`);
+      await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-fflags", "+bitexact", out], opts);
+      return memo.put(key, out);
+    })();
+  });
+  return { files, frames: groups.map((g) => g.reduce((sum, x) => sum + x.frames, 0)) };
+}
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  if (size < 1) return out;
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+interface Piece {
+  key: string;
+  frames: number;
+  narration?: string;
+}
+
+/**
+ * The sound track, joined from one AAC piece per segment (sound.ts): the title's
+ * music, then each scene's narration over its own bed. A piece's memo key
+ * names all it is made from (the narration's and the music's bytes by their
+ * hash, its length, the ffmpeg build), never its place in the story.
+ */
+async function soundTrack(ffmpeg: string, plan: ComposePlan, timeline: Timeline, dir: string, memo: Memo, opts: { signal?: AbortSignal }): Promise<{ track: string; cues: Cue[] }> {
+  const music = plan.music ? basename(plan.music) : "none";
+  const keyOf = (frames: number, narration: string | undefined) => `local-sound/v1/${plan.encoder}/${frames}/${narration ? basename(narration) : "none"}/${music}`;
+  const pieces: Piece[] = [];
+  if (plan.title) pieces.push({ key: keyOf(plan.title.frames, undefined), frames: plan.title.frames });
+  for (const scene of plan.scenes) pieces.push({ key: keyOf(scene.frames, scene.narration), frames: scene.frames, narration: scene.narration });
+
+  const found = await Promise.all(pieces.map((p) => memo.get(p.key)));
+  const missing = pieces.map((p, i) => ({ p, i })).filter(({ i }) => !found[i]);
+  const bytes: Array<Buffer | null> = await Promise.all(found.map((f) => (f ? readFile(f) : null)));
+  if (missing.length) {
+    const loop = plan.music ? await musicLoop(plan.music) : undefined;
+    // Each distinct piece once: two scenes with the same narration and length share one.
+    const distinct = [...new Map(missing.map((m) => [m.p.key, m.p])).values()];
+    await inPool(batches(distinct, Math.min(12, Math.ceil(distinct.length / 2))), 2, async (batch, b) => {
+      const mixed = await Promise.all(
+        batch.map(async (p) => mixPiece({ frames: p.frames, ...(p.narration ? { narration: decodeWav(await readFile(p.narration)) } : {}), ...(loop ? { music: loop } : {}) })),
+      );
+      const encoded = await encodePieces(ffmpeg, mixed, dir, `sound-${b}`, opts);
+      for (const [n, p] of batch.entries()) {
+        const file = join(dir, `piece-${b}-${n}.aac`);
+        await writeFile(file, encoded[n]!);
+        await memo.put(p.key, file);
+        for (const m of missing) if (m.p.key === p.key) bytes[m.i] = encoded[n]!;
+      }
+    });
+  }
+  const track = join(dir, "sound.aac");
+  await writeFile(track, Buffer.concat(bytes as Buffer[]));
+
+  const cues: Cue[] = plan.scenes.map((scene, i) => {
+    const start = timeline.starts[i]! / FPS + NARRATION_LEAD_IN;
+    const end = Math.min((timeline.starts[i]! + scene.frames) / FPS, start + scene.narrationSeconds);
+    return { start, end, text: scene.narrationText };
+  });
+  return { track, cues };
+}
+
+let lastLoop: { file: string; samples: Promise<Float32Array> } | null = null;
+
+/**
+ * The music at the sound's rate. Resampling a loop of half a minute takes a
+ * tenth of a second: storyc watch keeps the last one, by its content-addressed
+ * path (the same path is the same bytes), for the next edit.
+ */
+function musicLoop(file: string): Promise<Float32Array> {
+  if (lastLoop?.file !== file) {
+    const samples = readFile(file).then((bytes) => resample(decodeWav(bytes), SOUND_RATE).samples);
+    lastLoop = { file, samples };
+    samples.catch(() => {
+      if (lastLoop?.samples === samples) lastLoop = null;
+    });
+  }
+  return lastLoop!.samples;
+}
+
+/** Every scene's still in a grid, numbered, to review a story at a glance. Thumbnails are memoised by the still's hash. */
+async function contactSheet(scenes: readonly ComposeScene[], width: number, height: number, out: string, memo: Memo, stills: string): Promise<void> {
   const columns = Math.min(4, scenes.length);
   const thumbW = 320;
   const thumbH = Math.round((thumbW * height) / width);
@@ -233,11 +322,21 @@ async function contactSheet(scenes: readonly ComposeScene[], width: number, heig
   const rows = Math.ceil(scenes.length / columns);
   const sheetW = columns * (thumbW + pad) + pad;
   const sheetH = rows * (thumbH + labelH + pad) + pad;
+  const thumbnail = async (still: string, i: number): Promise<Buffer> => {
+    const key = `local-thumbnail/v1/${stills}/${basename(still)}/${thumbW}x${thumbH}`;
+    const known = await memo.get(key);
+    if (known) return readFile(known);
+    const png = await sharp(still).resize(thumbW, thumbH, { fit: "cover" }).png().toBuffer();
+    const file = `${out}.thumb-${i}.png`;
+    await writeFile(file, png);
+    await memo.put(key, file);
+    return png;
+  };
   const tiles = await Promise.all(
     scenes.map(async (scene, i) => {
       const left = pad + (i % columns) * (thumbW + pad);
       const top = pad + Math.floor(i / columns) * (thumbH + labelH + pad);
-      const thumb = await sharp(scene.still).resize(thumbW, thumbH, { fit: "cover" }).png().toBuffer();
+      const thumb = await thumbnail(scene.still, i);
       const label = Buffer.from(
         `<svg xmlns="http://www.w3.org/2000/svg" width="${thumbW}" height="${labelH}"><text x="4" y="20" font-family="DejaVu Sans, sans-serif" font-size="16" fill="#e8e8e8">${escapeXml(`${i + 1}. ${scene.label}`)}</text></svg>`,
       );
@@ -247,30 +346,34 @@ async function contactSheet(scenes: readonly ComposeScene[], width: number, heig
       ];
     }),
   );
+  // A light compression: the sheet is remade after every edit and is for looking at, not for keeping small.
   await sharp({ create: { width: sheetW, height: sheetH, channels: 3, background: "#1b1c20" } })
     .composite(tiles.flat())
-    .png()
+    .png({ compressionLevel: 3 })
     .toFile(out);
 }
 
-function resample(pcm: Pcm, rate: number): Pcm {
-  if (pcm.sampleRate === rate) return pcm;
-  const ratio = pcm.sampleRate / rate;
-  const n = Math.floor(pcm.samples.length / ratio);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const pos = i * ratio;
-    const j = Math.floor(pos);
-    const f = pos - j;
-    out[i] = (pcm.samples[j] ?? 0) * (1 - f) + (pcm.samples[j + 1] ?? pcm.samples[j] ?? 0) * f;
+/** Copies the file memoised under `key` to `out`, or makes it with `make` and memoises a copy. */
+async function memoised(memo: Memo, key: string, out: string, make: () => Promise<unknown>): Promise<void> {
+  const known = await memo.get(key);
+  if (known) {
+    await copyFile(known, out);
+    await chmod(out, 0o644);
+    return;
   }
-  return { sampleRate: rate, samples: out };
+  await make();
+  const copy = `${out}.memo`;
+  await copyFile(out, copy);
+  await memo.put(key, copy);
 }
 
-async function inPool<T>(items: readonly T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
+async function inPool<T>(items: readonly T[], size: number, fn: (item: T, index: number) => Promise<unknown>): Promise<void> {
   let next = 0;
   const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
   };
   await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }

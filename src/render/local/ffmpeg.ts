@@ -17,9 +17,10 @@ export interface FfmpegLocation {
  * STORYC_FFMPEG chooses another: "bundled", "system" (the first ffmpeg on
  * PATH) or a path. Without a bundled build for the platform, PATH is used.
  * npm may not run the bundled package's install script, so its binary can
- * lack the run bit; it is given one here.
+ * lack the run bit; it is given one here. `knownVersion` names binaries already
+ * known to work (see ToolchainMemo), which are then not run to check.
  */
-export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env): FfmpegLocation {
+export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env, knownVersion?: (path: string) => string | null): FfmpegLocation {
   const tried: string[] = [];
   const choice = env.STORYC_FFMPEG?.trim() ?? "";
   const bundled = (): Array<{ path: string; source: FfmpegLocation["source"] }> => {
@@ -61,6 +62,10 @@ export function locateFfmpeg(env: NodeJS.ProcessEnv = process.env): FfmpegLocati
         }
       }
     }
+    // A binary that answered before and has not changed since (same size and time) is not started again:
+    // a build with nothing to do then starts no process at all.
+    const known = knownVersion?.(candidate.path);
+    if (known) return { ...candidate, version: known };
     const probe = spawnSync(candidate.path, ["-hide_banner", "-version"], { encoding: "utf8", timeout: 10_000 });
     if (probe.status === 0) {
       const version = /ffmpeg version (\S+)/.exec(probe.stdout)?.[1] ?? "unknown";

@@ -1,21 +1,35 @@
 import { copyFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { isLocalMedia, type MediaRef, type NodeInputs } from "../../graph/inputs.js";
 import type { ToolchainOf } from "../../graph/nodes.js";
 import type { AspectRatio, Transition } from "../../story/types.js";
 import { packageVersion } from "../../paths.js";
+import { hashJson } from "../../graph/hash.js";
 import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js";
 import { RendererUnavailableError } from "../types.js";
 import { encodeClip } from "./clip.js";
-import { composeVideo } from "./compose.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, type Quality } from "./layout.js";
 import { parseMotion } from "./motion.js";
 import { MUSIC_RATE, synthesizeMusic } from "./music.js";
 import { espeakVoice, speak } from "./speech.js";
-import { elementCard, referencePicture, sceneImage, titleCard } from "./stills.js";
 import { espeakVersion, probeFfmpeg, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
+
+// Drawing and composing load sharp (libvips): imported when a node needs them, so that a
+// build with nothing to render does not pay for loading them.
+const stills = () => import("./stills.js");
+const compose = () => import("./compose.js");
+
+/**
+ * Compiles the speech synthesizer and loads the drawing and composing code
+ * (sharp, libvips), which a process otherwise does on its first narration and
+ * first video. storyc watch calls it while it waits for the first save, so
+ * that the first edit is as quick as the ones after it. Changes no output.
+ */
+export async function warmUp(): Promise<void> {
+  await Promise.all([import("./speech.js").then((m) => m.speechModule()), stills(), compose(), import("espeak-ng")]);
+}
 
 export const QUALITIES: readonly Quality[] = ["standard", "high"];
 
@@ -27,11 +41,13 @@ export const QUALITIES: readonly Quality[] = ["standard", "high"];
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r9` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r14` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
   private probe: FfmpegProbe | null = null;
+  /** What identifies the drawing stack and fonts, for the memo keys of drawn files (the contact sheet's labels). */
+  private stillsId = "unknown";
 
   constructor(
     options: { quality?: string } = {},
@@ -52,13 +68,14 @@ export class LocalRenderer implements Renderer {
     const memo = new ToolchainMemo(join(cacheDir, "toolchain.json"));
     let ffmpeg: unknown = "none";
     try {
-      this.ffmpeg ??= locateFfmpeg(this.env);
+      this.ffmpeg ??= locateFfmpeg(this.env, (path) => memo.knownVersion(path));
       this.probe ??= memo.ffmpeg(this.ffmpeg.path);
       if (this.probe) ffmpeg = { version: this.probe.version, build: this.probe.build };
     } catch (error) {
       if (!(error instanceof RendererUnavailableError)) throw error;
     }
-    const stills = stillsToolchain(memo);
+    const stills = await stillsToolchain(memo);
+    this.stillsId = hashJson(stills).slice(0, 16);
     memo.save();
     const speech = { espeak: espeakVersion() };
     return (kind, inputs) => {
@@ -94,6 +111,20 @@ export class LocalRenderer implements Renderer {
 
   estimateCredits(): number {
     return 0;
+  }
+
+  /**
+   * Before the first node renders: the speech synthesizer starts compiling in the
+   * background, so that the first narration does not wait for it (a cold build draws
+   * the elements meanwhile). Changes no output.
+   */
+  async begin(): Promise<void> {
+    void import("./speech.js").then((m) => m.speechModule()).catch(() => undefined);
+  }
+
+  /** What identifies the ffmpeg build, for memo keys: another ffmpeg never reuses these encodes. */
+  private encoderId(): string {
+    return this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}` : "unknown";
   }
 
   private ffmpegPath(): string {
@@ -135,6 +166,7 @@ export class LocalRenderer implements Renderer {
   private async element(input: RenderInput<"element">): Promise<RenderResult> {
     const i = input.node.inputs;
     const imageFile = this.mediaFile(input, i.image);
+    const { elementCard, referencePicture } = await stills();
     const png = await elementCard({
       kind: i.kind,
       name: i.name,
@@ -172,6 +204,7 @@ export class LocalRenderer implements Renderer {
     const i = input.node.inputs;
     const { width, height } = this.size(i.aspect_ratio);
     const still = join(input.workDir, "title.png");
+    const { titleCard } = await stills();
     await writeFile(still, await titleCard({ width, height, title: i.title, description: i.description }));
     const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false }, input.workDir, { signal: input.signal });
     return {
@@ -188,6 +221,7 @@ export class LocalRenderer implements Renderer {
     const insets = elements.filter((e) => !isEnvironment(e)).map((e) => e.files["element.png"]!);
     // The scene's own picture first, else the picture of the first environment it names that has one.
     const imageFile = this.mediaFile(input, i.image) ?? elements.filter(isEnvironment).find((e) => e.files["reference.png"])?.files["reference.png"];
+    const { sceneImage } = await stills();
     const png = await sceneImage({
       width,
       height,
@@ -214,12 +248,18 @@ export class LocalRenderer implements Renderer {
     const frames = sceneFrames(i.duration, Number(narration.meta.duration ?? 0));
     const still = join(input.workDir, "still.png");
     await copyFile(image.files["scene.png"]!, still);
-    const clip = await encodeClip(
-      this.ffmpegPath(),
-      { still, width, height, motion: parseMotion(i.motion_description), frames, transition: this.transition(i.settings.transitions) },
-      input.workDir,
-      { signal: input.signal, onProgress: (f) => input.progress(f) },
-    );
+    const motion = parseMotion(i.motion_description);
+    const transition = this.transition(i.settings.transitions);
+    // The clip's key covers the narration's text, but its pictures depend only on the narration's
+    // length: an edit that keeps the scene as long finds every piece of the clip in the memo, one that
+    // makes it a little longer or shorter its earlier pieces (clip.ts), and so do the crossfades
+    // around it. The memo keys name all an encode reads: the ffmpeg build, the still, the move, the size.
+    this.probe ??= probeFfmpeg(this.ffmpegPath());
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition }, input.workDir, {
+      signal: input.signal,
+      onProgress: (f) => input.progress(f),
+      memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}` },
+    });
     const files = [{ name: "still.png", path: still }, { name: "clip-body.mp4", path: clip.body }];
     if (clip.head) files.push({ name: "clip-head.mp4", path: clip.head });
     if (clip.tail) files.push({ name: "clip-tail.mp4", path: clip.tail });
@@ -231,8 +271,10 @@ export class LocalRenderer implements Renderer {
     const { width, height } = this.size(i.settings.aspect_ratio);
     const clips = input.deps.clips as DepOutput[];
     const narrations = input.deps.narrations as DepOutput[];
+    this.probe ??= probeFfmpeg(this.ffmpegPath());
     const title = input.deps.title as DepOutput | undefined;
     const music = input.deps.music as DepOutput | undefined;
+    const { composeVideo } = await compose();
     const files = await composeVideo(
       this.ffmpegPath(),
       {
@@ -243,12 +285,15 @@ export class LocalRenderer implements Renderer {
           ? { title: { frames: Number(title.meta.frames), body: title.files["title-body.mp4"]!, still: title.files["title.png"]!, ...(title.files["title-tail.mp4"] ? { tail: title.files["title-tail.mp4"] } : {}) } }
           : {}),
         ...(music ? { music: music.files["music.wav"]! } : {}),
+        encoder: this.encoderId(),
+        stills: this.stillsId,
         scenes: clips.map((c, n) => ({
           label: i.scenes[n]?.label ?? `scene ${n + 1}`,
           frames: Number(c.meta.frames),
           body: c.files["clip-body.mp4"]!,
           still: c.files["still.png"]!,
           narration: narrations[n]!.files["narration.wav"]!,
+          narrationSeconds: Number(narrations[n]!.meta.duration ?? 0),
           narrationText: i.scenes[n]?.narration ?? "",
           ...(c.files["clip-head.mp4"] ? { head: c.files["clip-head.mp4"] } : {}),
           ...(c.files["clip-tail.mp4"] ? { tail: c.files["clip-tail.mp4"] } : {}),

@@ -33,8 +33,9 @@ export function parseMotion(description: string | undefined): Motion {
  * stay within 12% of the frame, so that the text inside the title-safe area
  * of a still (see stills.ts) stays whole.
  */
-export function zoompanExpressions(motion: Motion, frames: number): { z: string; x: string; y: string } {
-  const p = `(on/${Math.max(1, frames - 1)})`;
+export function zoompanExpressions(motion: Motion, frames: number, offset = 0): { z: string; x: string; y: string } {
+  // `offset`: the first frame this zoompan draws, for a clip drawn in pieces.
+  const p = offset ? `((on+${offset})/${Math.max(1, frames - 1)})` : `(on/${Math.max(1, frames - 1)})`;
   const centreX = "(iw-iw/zoom)/2";
   const centreY = "(ih-ih/zoom)/2";
   switch (motion) {

@@ -1,6 +1,7 @@
 import type { Pcm } from "./wav.js";
 
-export const MUSIC_RATE = 22050;
+/** The sound track's own rate (sound.ts): the bed needs no resampling under each scene. */
+export const MUSIC_RATE = 32000;
 
 /** How a music description is heard: tempo, mode and which instruments play. */
 export interface MusicStyle {

@@ -53,7 +53,7 @@ export function espeakVoice(narrator: string, language: string): string {
 let compiled: Promise<WebAssembly.Module> | null = null;
 
 /** The synthesizer's WebAssembly, compiled once per process and instantiated for each line. */
-function speechModule(): Promise<WebAssembly.Module> {
+export function speechModule(): Promise<WebAssembly.Module> {
   compiled ??= (async () => {
     const require = createRequire(import.meta.url);
     const file = require.resolve("espeak-ng/dist/espeak-ng.wasm");

@@ -4,7 +4,6 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "no
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import sharp from "sharp";
 
 /**
  * What storyc asks of an ffmpeg. Anything missing is named in the message,
@@ -12,10 +11,10 @@ import sharp from "sharp";
  * graph error halfway through a render.
  */
 export const FFMPEG_NEEDS = {
-  filters: ["scale", "zoompan", "loop", "setpts", "format", "fade", "overlay", "aformat", "aresample"],
+  filters: ["scale", "zoompan", "loop", "setpts", "format", "split", "fade", "overlay", "aformat", "aresample"],
   encoders: ["libx264", "aac"],
-  muxers: ["mp4", "segment"],
-  demuxers: ["concat", "wav", "mov"],
+  muxers: ["mp4", "adts"],
+  demuxers: ["concat", "wav", "mov", "aac"],
   decoders: ["png", "h264", "pcm_s16le"],
 } as const;
 
@@ -79,7 +78,10 @@ export function espeakVersion(): string {
 interface Memo {
   ffmpeg?: Record<string, { stamp: string; probe: FfmpegProbe }>;
   fonts?: { stamp: string; fingerprint: string };
+  sharp?: { stamp: string; versions: SharpVersions };
 }
+
+type SharpVersions = { vips: string; rsvg: string; pango: string };
 
 const MEMO_FORMAT = 1;
 
@@ -127,6 +129,21 @@ export class ToolchainMemo {
     return probe;
   }
 
+  /** The version of an ffmpeg probed before, if the binary is unchanged since. */
+  knownVersion(path: string): string | null {
+    const known = this.memo.ffmpeg?.[path];
+    return known && known.stamp === stamp([path]) ? known.probe.version : null;
+  }
+
+  async sharpVersions(read: () => Promise<SharpVersions>): Promise<SharpVersions> {
+    const key = sharpStamp();
+    if (this.memo.sharp?.stamp === key) return this.memo.sharp.versions;
+    const versions = await read();
+    this.memo.sharp = { stamp: key, versions };
+    this.dirty = true;
+    return versions;
+  }
+
   fonts(): string {
     const key = fontStamp();
     if (this.memo.fonts?.stamp === key) return this.memo.fonts.fingerprint;
@@ -150,8 +167,30 @@ export class ToolchainMemo {
   }
 }
 
-/** The stills' drawing stack: libvips, librsvg and the fonts they find. */
-export function stillsToolchain(memo: ToolchainMemo): { vips: string; rsvg: string; pango: string; fonts: string } {
-  const v = sharp.versions as Record<string, string | undefined>;
-  return { vips: v.vips ?? "unknown", rsvg: v.rsvg ?? "unknown", pango: v.pango ?? "unknown", fonts: memo.fonts() };
+/** The files of sharp and its libvips as installed: a reinstall or an upgrade changes their stamp. */
+function sharpStamp(): string {
+  const require = createRequire(import.meta.url);
+  const files: string[] = [];
+  for (const name of ["sharp", `@img/sharp-${process.platform}-${process.arch}`, `@img/sharp-libvips-${process.platform}-${process.arch}`]) {
+    try {
+      files.push(require.resolve(`${name}/package.json`));
+    } catch {
+      files.push(name);
+    }
+  }
+  return stamp(files);
+}
+
+/**
+ * The stills' drawing stack: libvips, librsvg and the fonts they find. The
+ * versions are kept in the memo while sharp's files are unchanged, so that a
+ * build with nothing to draw does not load libvips to read them.
+ */
+export async function stillsToolchain(memo: ToolchainMemo): Promise<{ vips: string; rsvg: string; pango: string; fonts: string }> {
+  const versions = await memo.sharpVersions(async () => {
+    const { default: sharp } = await import("sharp");
+    const v = sharp.versions as Record<string, string | undefined>;
+    return { vips: v.vips ?? "unknown", rsvg: v.rsvg ?? "unknown", pango: v.pango ?? "unknown" };
+  });
+  return { ...versions, fonts: memo.fonts() };
 }
