@@ -294,50 +294,59 @@ function fail(ctx: ExecuteContext, node: GraphNode, error: unknown, result: Exec
   return "failed";
 }
 
-/** Stores a rendered node's files in the cache and its entry in the lockfile, written at once. */
-async function finish(ctx: ExecuteContext, node: GraphNode, rendered: RenderResult, result: ExecuteResult, writer: LockfileWriter, started: number): Promise<Status> {
-  const { cache, emit, lock } = ctx;
+/** Moves what a renderer made into the cache, under the node's key, and sends it to the team cache in the background. */
+async function store(ctx: ExecuteContext, node: GraphNode, rendered: RenderResult): Promise<MadeNode> {
+  const { cache } = ctx;
+  const stored: StoredOutput[] = [];
+  for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
+  const meta = rendered.meta ?? {};
+  await cache.putAction(node.key, { outputs: stored, meta });
+  // In the background: the build goes on, and waits for the uploads before it returns.
+  ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
+  return { stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}), ...(rendered.worker ? { worker: rendered.worker } : {}) };
+}
+
+/** A made node's entry in the lockfile, written at once: a crash after this keeps it. */
+async function record(ctx: ExecuteContext, node: GraphNode, made: MadeNode, result: ExecuteResult, writer: LockfileWriter): Promise<void> {
+  const { cache, lock } = ctx;
+  lock.nodes[node.id] = {
+    key: node.key,
+    digests: node.digests,
+    outputs: made.stored.map((o) => cache.lockOutput(o)),
+    ...(Object.keys(made.meta).length ? { meta: made.meta } : {}),
+    ...(made.remote ? { remote: made.remote } : {}),
+  };
+  if (lock.pending?.[node.id]) delete lock.pending[node.id];
+  result.outputs.set(node.id, depOutput(cache, node.id, made.stored, made.meta, made.remote));
+  await writer.write();
+}
+
+function rendered(ctx: ExecuteContext, node: GraphNode, made: MadeNode, result: ExecuteResult, started: number): Status {
+  result.rendered.push(node.id);
+  ctx.emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false, ...(made.worker ? { worker: made.worker } : {}) });
+  return "done";
+}
+
+/** Stores one member of a batch and records it. */
+async function finish(ctx: ExecuteContext, node: GraphNode, output: RenderResult, result: ExecuteResult, writer: LockfileWriter, started: number): Promise<Status> {
   try {
-    const stored: StoredOutput[] = [];
-    for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
-    const meta = rendered.meta ?? {};
-    await cache.putAction(node.key, { outputs: stored, meta });
-    lock.nodes[node.id] = {
-      key: node.key,
-      digests: node.digests,
-      outputs: stored.map((o) => cache.lockOutput(o)),
-      ...(Object.keys(meta).length ? { meta } : {}),
-      ...(rendered.remote ? { remote: rendered.remote } : {}),
-    };
-    if (lock.pending?.[node.id]) delete lock.pending[node.id];
-    result.outputs.set(node.id, depOutput(cache, node.id, stored, meta, rendered.remote));
-    // In the background, like a single node's: the build waits for the uploads before it returns.
-    ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
-    await writer.write();
-    result.rendered.push(node.id);
-    emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false });
-    return "done";
+    const made = await store(ctx, node, output);
+    await record(ctx, node, made, result, writer);
+    return rendered(ctx, node, made, result, started);
   } catch (error) {
     return fail(ctx, node, error, result);
   }
 }
 
 async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter): Promise<Status> {
-  const { cache, emit, lock } = ctx;
+  const { cache, emit } = ctx;
   let started = performance.now();
   const make = async (): Promise<MadeNode> => {
     started = performance.now();
     emit({ type: "node-start", id: node.id, label: node.label });
     const workDir = await cache.scratch(node.id);
     try {
-      const rendered = await ctx.renderer.render(await renderInput(ctx, node, result, writer, workDir));
-      const stored: StoredOutput[] = [];
-      for (const file of rendered.files) stored.push(await cache.put(file.path, file.name, { move: true }));
-      const meta = rendered.meta ?? {};
-      await cache.putAction(node.key, { outputs: stored, meta });
-      // In the background: the build goes on, and waits for the uploads before it returns.
-      ctx.remote?.upload(node.key, { outputs: stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}) }, cache);
-      return { stored, meta, ...(rendered.remote ? { remote: rendered.remote } : {}), ...(rendered.worker ? { worker: rendered.worker } : {}) };
+      return await store(ctx, node, await ctx.renderer.render(await renderInput(ctx, node, result, writer, workDir)));
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }
@@ -345,35 +354,13 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
   try {
     // Several stories at once: one pool of slots, and a key two stories share is made once.
     const made = ctx.pool ? await ctx.pool.make(`${cache.dir}\0${node.key}`, make) : { ...(await make()), shared: false };
-    const { stored, meta } = made;
-    lock.nodes[node.id] = {
-      key: node.key,
-      digests: node.digests,
-      outputs: stored.map((o) => cache.lockOutput(o)),
-      ...(Object.keys(meta).length ? { meta } : {}),
-      ...(made.remote ? { remote: made.remote } : {}),
-    };
-    if (lock.pending?.[node.id]) delete lock.pending[node.id];
-    result.outputs.set(node.id, depOutput(cache, node.id, stored, meta, made.remote));
-    await writer.write();
-    if (made.shared) {
-      result.restored.push(node.id);
-      emit({ type: "node-done", id: node.id, label: node.label, durationMs: 0, restored: true });
-    } else {
-      result.rendered.push(node.id);
-      emit({ type: "node-done", id: node.id, label: node.label, durationMs: performance.now() - started, restored: false, ...(made.worker ? { worker: made.worker } : {}) });
-    }
+    await record(ctx, node, made, result, writer);
+    if (!made.shared) return rendered(ctx, node, made, result, started);
+    result.restored.push(node.id);
+    emit({ type: "node-done", id: node.id, label: node.label, durationMs: 0, restored: true });
     return "done";
   } catch (error) {
-    if (ctx.signal.aborted) {
-      result.cancelled.push(node.id);
-      emit({ type: "node-cancelled", id: node.id, label: node.label });
-      return "cancelled";
-    }
-    const message = describeError(error);
-    result.failed.push({ id: node.id, error: message });
-    emit({ type: "node-failed", id: node.id, label: node.label, error: message });
-    return "failed";
+    return fail(ctx, node, error, result);
   }
 }
 
