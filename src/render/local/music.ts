@@ -1,7 +1,8 @@
+import { SOUND_RATE } from "./sound.js";
 import type { Pcm } from "./wav.js";
 
-/** The sound track's own rate (sound.ts): the bed needs no resampling under each scene. */
-export const MUSIC_RATE = 32000;
+/** The sound track's own rate: the bed needs no resampling under each scene. */
+export const MUSIC_RATE = SOUND_RATE;
 
 /** How a music description is heard: tempo, mode and which instruments play. */
 export interface MusicStyle {
