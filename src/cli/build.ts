@@ -11,7 +11,7 @@ import { reportFailure } from "./failure.js";
 import { keepSchemasCurrent } from "./schema-sync.js";
 import { redactUrl } from "../remote-cache/redact.js";
 import { buildStoriesCommand, isOneStory } from "./stories.js";
-import { projectSettings } from "./project-settings.js";
+import { projectSettings, rendererChoice } from "./project-settings.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 import type { FarmClient } from "../farm/farm-client.js";
 import type { ProjectSettings } from "../project/config.js";
@@ -37,8 +37,7 @@ export async function buildCommand(stories: string | string[], options: BuildCom
   const stopSignals = onInterrupt(io, controller, (event) => reporter.onEvent(event), () => removeOwnScratchSync(storyPaths(file, settings.outDir ? { outDir: settings.outDir } : {}).cacheDir));
   try {
     const result = await build(file, {
-      renderer: settings.renderer,
-      rendererOptions: { ...(settings.quality ? { quality: settings.quality } : {}), ...(options.webhookPort !== undefined ? { webhookPort: options.webhookPort } : {}) },
+      ...rendererChoice(settings, options.webhookPort !== undefined ? { webhookPort: options.webhookPort } : {}),
       jobs: settings.jobs,
       force: options.force ?? [],
       keepGoing: Boolean(options.keepGoing),

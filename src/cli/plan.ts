@@ -4,7 +4,7 @@ import { formatPlan, hasWork } from "../report/plan-text.js";
 import type { TableOptions } from "../project/options.js";
 import { reportFailure } from "./failure.js";
 import { isOneStory, planStoriesCommand } from "./stories.js";
-import { projectSettings } from "./project-settings.js";
+import { projectSettings, rendererChoice } from "./project-settings.js";
 import { ExitCode, outPalette, type CliIO } from "./io.js";
 
 export interface PlanCommandOptions extends TableOptions<"renderer" | "quality" | "force" | "remoteCache" | "remoteCacheReadonly"> {
@@ -23,9 +23,8 @@ export async function planCommand(stories: string | string[], options: PlanComma
   if (!resolved.ok) return resolved.exitCode;
   const { settings } = resolved;
   const result = await plan(file, {
-    renderer: settings.renderer,
+    ...rendererChoice(settings),
     force: options.force ?? [],
-    rendererOptions: settings.quality ? { quality: settings.quality } : {},
     env: io.env,
     ...(settings.remoteCache ? { remoteCache: { ...settings.remoteCache, readonly: true } } : {}),
   });

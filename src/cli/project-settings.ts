@@ -23,3 +23,8 @@ export function formatConfigProblems(result: Extract<ConfigResult, { ok: false }
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   return `${shown}${p.red("error")}: the project config is invalid (${plural(errors, "error")}); nothing was built\n`;
 }
+
+/** The renderer a story's settings choose, with the options that change its outputs. */
+export function rendererChoice(s: ProjectSettings, extra: Record<string, unknown> = {}): { renderer: string; rendererOptions: Record<string, unknown> } {
+  return { renderer: s.renderer, rendererOptions: { ...(s.quality ? { quality: s.quality } : {}), ...extra } };
+}

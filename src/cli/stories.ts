@@ -10,7 +10,7 @@ import { connectFarm, type BuildCommandOptions } from "./build.js";
 import { reportFailure } from "./failure.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 import type { PlanCommandOptions } from "./plan.js";
-import { projectSettings } from "./project-settings.js";
+import { projectSettings, rendererChoice } from "./project-settings.js";
 
 /** Whether the arguments name exactly one story file: the single-story commands keep their output as it was. */
 export function isOneStory(args: readonly string[]): boolean {
@@ -61,8 +61,7 @@ export async function buildStoriesCommand(args: readonly string[], options: Buil
     optionsFor: (file) => {
       const s = settings.get(file)!;
       return {
-        renderer: s.renderer,
-        rendererOptions: s.quality ? { quality: s.quality } : {},
+        ...rendererChoice(s),
         ...(s.outDir && options.out ? { outDir: resolve(s.outDir, storyName(file)) } : s.outDir ? { outDir: s.outDir } : {}),
         ...(s.remoteCache ? { remoteCache: s.remoteCache } : {}),
       };
@@ -103,8 +102,7 @@ export async function planStoriesCommand(args: readonly string[], options: PlanC
     optionsFor: (file) => {
       const s = settings.get(file)!;
       return {
-        renderer: s.renderer,
-        rendererOptions: s.quality ? { quality: s.quality } : {},
+        ...rendererChoice(s),
         // A plan never writes: the cache is read only.
         ...(s.remoteCache ? { remoteCache: { ...s.remoteCache, readonly: true } } : {}),
       };

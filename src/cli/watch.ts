@@ -11,6 +11,7 @@ import { PreviewState } from "../watch/preview-model.js";
 import { PreviewServer } from "../watch/preview-server.js";
 import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
+import { rendererChoice } from "./project-settings.js";
 
 export interface WatchCommandOptions extends TableOptions<"renderer" | "port" | "jobs" | "quality" | "remoteCache" | "remoteCacheReadonly"> {
   open?: boolean;
@@ -71,8 +72,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
       return {
         ok: true,
         options: {
-          renderer: settings.renderer,
-          rendererOptions: settings.quality ? { quality: settings.quality } : {},
+          ...rendererChoice(settings),
           jobs: settings.jobs,
           env: io.env,
           ...(settings.remoteCache ? { remoteCache: settings.remoteCache } : {}),
