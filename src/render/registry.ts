@@ -26,11 +26,10 @@ export async function loadRenderer(choice: RendererChoice): Promise<Renderer> {
     }
     case "test": {
       const { TestRenderer } = await import("./test-renderer.js");
-      const gate = env.STORYC_TEST_RENDER_GATE;
       return new TestRenderer({
         delayMs: Number(env.STORYC_TEST_RENDER_MS ?? 0) || 0,
         ...(env.STORYC_TEST_CONTROL ? { control: env.STORYC_TEST_CONTROL } : {}),
-        ...(gate ? { gate: { dir: gate, ...(env.STORYC_TEST_RENDER_GATE_NODES ? { nodes: env.STORYC_TEST_RENDER_GATE_NODES.split(",") } : {}) } } : {}),
+        ...(env.STORYC_TEST_CONTROL_NODES ? { held: env.STORYC_TEST_CONTROL_NODES.split(",") } : {}),
       });
     }
     default:

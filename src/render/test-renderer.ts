@@ -1,4 +1,4 @@
-import { access, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -15,12 +15,8 @@ export interface TestRendererOptions {
    * test drives a build by events instead of by timing. See renderGate.
    */
   control?: string;
-  /**
-   * For tests that must act exactly mid-node (kill the process rendering it):
-   * a node named in `nodes` (all when absent) writes `<id>.started.<pid>` in
-   * `dir`, with `/` in ids as `_`, and waits for `<id>.go`, at most `timeoutMs`.
-   */
-  gate?: { dir: string; nodes?: string[]; timeoutMs?: number };
+  /** The nodes that wait for the control server's word; all of them when absent. */
+  held?: string[];
 }
 
 /**
@@ -43,13 +39,12 @@ export class TestRenderer implements Renderer {
 
   async render(input: RenderInput): Promise<RenderResult> {
     const { node } = input;
-    if (this.config.control) await renderGate(this.config.control, node.id, input.signal);
+    const { control, held } = this.config;
+    if (control && (!held || held.includes(node.id))) await renderGate(control, node.id, input.signal);
     if (this.config.delayMs) {
       input.progress(0.5);
       await sleep(this.config.delayMs, undefined, { signal: input.signal });
     }
-    const gate = this.config.gate;
-    if (gate && (!gate.nodes || gate.nodes.includes(node.id))) await passGate(gate.dir, node.id, gate.timeoutMs ?? 60_000, input.signal);
     input.signal.throwIfAborted();
     if (this.config.failOn?.includes(node.id)) throw new Error(`test renderer told to fail on ${node.id}`);
     const deps = Object.fromEntries(
@@ -66,7 +61,8 @@ export class TestRenderer implements Renderer {
 
 /**
  * The control protocol, one JSON line each way over TCP: the renderer says
- * `{"started": id}`; the test answers `go` (finish) or `fail`. When the build
+ * `{"started": id, "pid": pid}` (the pid tells a test which process to kill
+ * mid-node, as a farm machine that dies); the test answers `go` (finish) or `fail`. When the build
  * is cancelled, the renderer says `{"aborted": id}` and waits for `go` before
  * it gives up, so that a test can keep a node in flight after a Ctrl-C (as a
  * paid cloud job that cannot be stopped).
@@ -82,7 +78,7 @@ export function renderGate(control: string, id: string, signal: AbortSignal): Pr
       socket.write(JSON.stringify({ aborted: id }) + "\n");
     };
     socket.on("connect", () => {
-      socket.write(JSON.stringify({ started: id }) + "\n");
+      socket.write(JSON.stringify({ started: id, pid: process.pid }) + "\n");
       if (signal.aborted) onAbort();
       else signal.addEventListener("abort", onAbort, { once: true });
     });
@@ -98,15 +94,4 @@ export function renderGate(control: string, id: string, signal: AbortSignal): Pr
     });
     socket.on("error", (error) => reject(new Error(`test renderer lost its control server ${control}: ${error.message}`)));
   });
-}
-
-async function passGate(dir: string, id: string, timeoutMs: number, signal: AbortSignal): Promise<void> {
-  const base = join(dir, id.replaceAll("/", "_"));
-  await writeFile(`${base}.started.${process.pid}`, String(process.pid));
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await access(`${base}.go`).then(() => true, () => false)) return;
-    if (Date.now() > deadline) throw new Error(`test renderer: no ${base}.go within ${timeoutMs} ms`);
-    await sleep(20, undefined, { signal });
-  }
 }

@@ -5,11 +5,14 @@ import { describe, expect, it } from "vitest";
 import { binPath, runBin } from "../helpers/cli.js";
 import { RenderControl } from "../helpers/render-control.js";
 import { copyExample } from "../helpers/story-dir.js";
+import { Changes } from "../helpers/wait.js";
 
 interface Child {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
   kill(signal: NodeJS.Signals): void;
   stdout(): string;
+  /** Resolves when an event of this type has been printed (bounded). */
+  printed(type: string): Promise<void>;
 }
 
 function startBuild(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
@@ -21,12 +24,17 @@ function startBuild(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): C
   child.on("close", () => clearTimeout(timer));
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
+  const changes = new Changes();
+  child.stdout.on("data", (d) => {
+    stdout += d;
+    changes.notify();
+  });
   child.stderr.on("data", (d) => (stderr += d));
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
     child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
-  return { done, kill: (s) => child.kill(s), stdout: () => stdout };
+  const printed = (type: string) => changes.until(() => stdout.includes(`"type":"${type}"`), `a ${type} event`, 30_000, () => stdout + stderr);
+  return { done, kill: (s) => child.kill(s), stdout: () => stdout, printed };
 }
 
 function events(stdout: string): Array<Record<string, unknown>> {
@@ -88,15 +96,29 @@ describe("builds as processes", () => {
   }, 120_000);
 
   it("two builds of one story started together never corrupt the lockfile or the outputs", async () => {
+    const control = await new RenderControl().listen();
     const { dir } = await copyExample("promo-vertical", "promo.yaml");
-    const a = startBuild(dir, ["--lock-timeout", "60"], { STORYC_TEST_RENDER_MS: "5" });
-    const b = startBuild(dir, ["--lock-timeout", "60"], { STORYC_TEST_RENDER_MS: "5" });
-    const [ra, rb] = await Promise.all([a.done, b.done]);
+    const env = { STORYC_TEST_CONTROL: control.address };
+    const a = startBuild(dir, ["--lock-timeout", "60"], env);
+    const b = startBuild(dir, ["--lock-timeout", "60"], env);
+    let results;
+    try {
+      // Whichever takes the lock starts a node and is held there until the other says it waits.
+      const first = await control.next();
+      await Promise.any([a.printed("lock-wait"), b.printed("lock-wait")]);
+      first.go();
+      control.releaseAll(true);
+      results = await Promise.all([a.done, b.done]);
+    } finally {
+      a.kill("SIGKILL");
+      b.kill("SIGKILL");
+      await control.close();
+    }
+    const [ra, rb] = results;
     expect([ra.code, rb.code]).toEqual([0, 0]);
     // One of them did the work; the other waited for the lock and found everything fresh.
     const rendered = [...renderedIn(ra.stdout), ...renderedIn(rb.stdout)];
     expect(rendered).toHaveLength(29);
-    expect(events(ra.stdout + rb.stdout).some((e) => e.type === "lock-wait")).toBe(true);
     const lock = JSON.parse(await readFile(join(dir, "promo.lock"), "utf8"));
     expect(Object.keys(lock.nodes)).toHaveLength(29);
     const video = JSON.parse(await readFile(join(dir, "out/promo/promo.txt"), "utf8"));

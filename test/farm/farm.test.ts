@@ -10,16 +10,19 @@ import { binPath, repoRoot, runBin, type CliResult } from "../helpers/cli.js";
 import { freePort, startNginxCache, type NginxCache } from "../helpers/nginx.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 import { TempDirs } from "../helpers/story-repo.js";
-import { startWorker, until, type WorkerProcess } from "../helpers/workers.js";
+import { RenderControl } from "../helpers/render-control.js";
+import { startWorker, type WorkerProcess } from "../helpers/workers.js";
 
 const temps = new TempDirs();
 const redises: RedisServer[] = [];
 const caches: NginxCache[] = [];
 const workers: WorkerProcess[] = [];
 const builds: Array<{ kill(): void; done: Promise<CliResult> }> = [];
+const controls: RenderControl[] = [];
 afterEach(async () => {
   for (const b of builds.splice(0)) b.kill();
   await Promise.all(workers.splice(0).map((w) => w.kill()));
+  await Promise.all(controls.splice(0).map((c) => c.close()));
   await Promise.all([...redises.splice(0).map((r) => r.dispose()), ...caches.splice(0).map((c) => c.dispose())]);
   await temps.removeAll();
 });
@@ -64,10 +67,14 @@ const keysOf = async (lockfile: string): Promise<Record<string, string>> => {
   return Object.fromEntries(Object.entries(lock.nodes).map(([id, n]) => [id, n.key]));
 };
 
-/** Files in the gate folder that say a node started, by the pid of the process that started it. */
-async function startedBy(gate: string, node: string): Promise<number[]> {
-  const prefix = `${node.replaceAll("/", "_")}.started.`;
-  return (await readdir(gate)).filter((f) => f.startsWith(prefix)).map((f) => Number(f.slice(prefix.length)));
+/**
+ * A control server that holds the named nodes in whichever worker renders
+ * them, until the test says go; the env to give the workers.
+ */
+async function holding(nodes: string[]) {
+  const control = await new RenderControl().listen();
+  controls.push(control);
+  return { control, env: { STORYC_TEST_CONTROL: control.address, STORYC_TEST_CONTROL_NODES: nodes.join(",") } };
 }
 
 describe("storyc build --queue (render farm on Redis)", () => {
@@ -111,25 +118,27 @@ describe("storyc build --queue (render farm on Redis)", () => {
   }, 180_000);
 
   it("a worker SIGKILLed in the middle of a node does not stop the build: another worker makes the node", async () => {
-    const gate = await temps.make("gate");
     const node = "scene/hop/clip";
-    const env = { STORYC_TEST_RENDER_GATE: gate, STORYC_TEST_RENDER_GATE_NODES: node, ...FAST_LOCKS };
-    const { redis, cache, workers: all } = await farm(3, { env });
+    const { control, env } = await holding([node]);
+    const { redis, cache, workers: all } = await farm(3, { env: { ...env, ...FAST_LOCKS } });
     const repo = await temps.storyRepo("bunny");
 
     const build = startBuild(repo, ["bunny.yaml", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url, "--json"]);
-    const [first] = await until(`${node} to start`, () => startedBy(gate, node).then((p) => (p.length ? p : null)));
-    const victim = all.find((w) => w.pid === first)!;
+    const first = await control.next();
+    expect(first.id).toBe(node);
+    const victim = all.find((w) => w.pid === first.pid)!;
     await victim.kill();
     // The job's lock runs out, a stalled-job check hands it to another worker, which starts it again.
-    const second = await until(`${node} to start again`, () => startedBy(gate, node).then((p) => p.find((pid) => pid !== first)), 30_000);
-    await writeFile(join(gate, `${node.replaceAll("/", "_")}.go`), "");
+    const again = await control.next(30_000);
+    expect(again.id).toBe(node);
+    expect(again.pid).not.toBe(first.pid);
+    again.go();
 
     const result = await build.done;
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const done = events(result.stdout).find((e) => e.type === "node-done" && e.id === node)!;
-    const rescuer = all.find((w) => w.pid === second)!;
+    const rescuer = all.find((w) => w.pid === again.pid)!;
     expect(done.worker).toBe(rescuer.name);
     expect(rescuer.rendered()).toContain(node);
     expect(victim.rendered()).not.toContain(node);
@@ -137,34 +146,36 @@ describe("storyc build --queue (render farm on Redis)", () => {
   }, 120_000);
 
   it("SIGTERM lets a worker finish the node in hand and exit 0; a second SIGTERM hands the node back to another worker at once", async () => {
-    const gate = await temps.make("gate");
     const nodes = ["scene/hop/clip", "scene/taste/clip"];
+    const { control, env } = await holding(nodes);
     // Default locks (30 s): the node handed back is taken well before a stalled-job check could.
-    const { redis, cache, workers: all } = await farm(3, { env: { STORYC_TEST_RENDER_GATE: gate, STORYC_TEST_RENDER_GATE_NODES: nodes.join(",") } });
+    const { redis, cache, workers: all } = await farm(3, { env });
     const repo = await temps.storyRepo("bunny");
     const build = startBuild(repo, ["bunny.yaml", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url, "--json"]);
+    const held = await Promise.all([control.next(), control.next()]);
+    const [kept, handedBack] = nodes.map((id) => held.find((h) => h.id === id)!);
     const byPid = (pid: number) => all.find((w) => w.pid === pid)!;
-    const [finisher, quitter] = await until("both gated nodes to start", async () => {
-      const [a, b] = await Promise.all(nodes.map((n) => startedBy(gate, n)));
-      return a!.length && b!.length ? [byPid(a![0]!), byPid(b![0]!)] : null;
-    });
+    const [finisher, quitter] = [byPid(kept!.pid), byPid(handedBack!.pid)];
     expect(finisher).not.toBe(quitter);
 
     // One SIGTERM: the node in hand finishes, then the worker exits 0.
     process.kill(finisher.pid, "SIGTERM");
-    await until("the first worker to say it is stopping", () => finisher.stdout().includes("SIGTERM: finishing the nodes in hand"));
-    await writeFile(join(gate, `${nodes[0]!.replaceAll("/", "_")}.go`), "");
+    await finisher.said("SIGTERM: finishing the nodes in hand");
+    kept!.go();
     expect(await finisher.exited).toBe(0);
     expect(finisher.rendered()).toContain(nodes[0]);
 
     // Two: the render stops and the job goes back to the queue; the third worker takes it.
     process.kill(quitter.pid, "SIGTERM");
-    await until("the second worker to say it is stopping", () => quitter.stdout().includes("SIGTERM: finishing"));
+    await quitter.said("SIGTERM: finishing");
     process.kill(quitter.pid, "SIGTERM");
+    await handedBack!.aborted;
+    handedBack!.go();
     expect(await quitter.exited).toBe(0);
     const third = all.find((w) => w !== finisher && w !== quitter)!;
-    await until(`${nodes[1]} to start on the third worker`, () => startedBy(gate, nodes[1]!).then((p) => p.includes(third.pid)), 10_000);
-    await writeFile(join(gate, `${nodes[1]!.replaceAll("/", "_")}.go`), "");
+    const retaken = await control.next(10_000);
+    expect(retaken).toMatchObject({ id: nodes[1], pid: third.pid });
+    retaken.go();
 
     const result = await build.done;
     expect(result.code).toBe(0);
@@ -231,25 +242,25 @@ describe("storyc build --queue (render farm on Redis)", () => {
   }, 120_000);
 
   it("a build killed and run again takes what the workers finished from the remote cache and queues none of it again", async () => {
-    const gate = await temps.make("gate");
-    const env = { STORYC_TEST_RENDER_GATE: gate, STORYC_TEST_RENDER_GATE_NODES: "video" };
+    const { control, env } = await holding(["video"]);
     const { redis, cache, workers: [w1, w2] } = await farm(2, { env });
     const repo = await temps.storyRepo("suited-man");
     const args = ["suited-man.yaml", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url, "--json"];
 
     const first = startBuild(repo, args);
-    await until("video to start", () => startedBy(gate, "video").then((p) => p.length > 0));
+    const video = await control.next();
     first.kill();
     await first.done;
     // The worker finishes the node of the build that died, and puts it in the remote cache.
-    await writeFile(join(gate, "video.go"), "");
-    await until("video to be rendered", () => [...w1!.rendered(), ...w2!.rendered()].includes("video"));
+    video.go();
+    const maker = [w1!, w2!].find((w) => w.pid === video.pid)!;
+    await maker.said("rendered video in");
     const made = [...w1!.rendered(), ...w2!.rendered()].length;
 
     const rerun = await runBin(["build", ...args], { cwd: repo });
     expect(rerun.code).toBe(0);
-    const video = events(rerun.stdout).find((e) => e.type === "node-done" && e.id === "video")!;
-    expect(video).toMatchObject({ restored: true, remote: true });
+    const restored = events(rerun.stdout).find((e) => e.type === "node-done" && e.id === "video")!;
+    expect(restored).toMatchObject({ restored: true, remote: true });
     expect(events(rerun.stdout).filter((e) => e.type === "node-start")).toEqual([]);
     expect([...w1!.rendered(), ...w2!.rendered()]).toHaveLength(made);
     expect(await readFile(join(repo, "out", "suited-man", "suited-man.txt"), "utf8")).toContain('"id": "video"');
@@ -292,12 +303,11 @@ describe("storyc build --queue (render farm on Redis)", () => {
   }, 60_000);
 
   it("Redis lost in the middle fails the build in bounded time and keeps the finished nodes", async () => {
-    const gate = await temps.make("gate");
-    const env = { STORYC_TEST_RENDER_GATE: gate, STORYC_TEST_RENDER_GATE_NODES: "video" };
+    const { control, env } = await holding(["video"]);
     const { redis, cache } = await farm(1, { env });
     const repo = await temps.storyRepo("suited-man");
     const build = startBuild(repo, ["suited-man.yaml", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url], { STORYC_QUEUE_RECONNECT_TIMEOUT: "1" });
-    await until("video to start", () => startedBy(gate, "video").then((p) => p.length > 0));
+    await control.next();
     await redis.kill();
     const result = await build.done;
     expect(result.code).toBe(1);

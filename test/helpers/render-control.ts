@@ -3,6 +3,8 @@ import { createServer, type Server, type Socket } from "node:net";
 /** A node the test renderer holds until the test says go. */
 export interface HeldNode {
   id: string;
+  /** The process rendering it: a build, or one of a farm's workers. */
+  pid: number;
   go(): void;
   fail(): void;
   /** Resolves when the build cancelled this node while it was held. */
@@ -19,7 +21,7 @@ export class RenderControl {
   private readonly arrived: HeldNode[] = [];
   private readonly waiters: Array<(node: HeldNode) => void> = [];
   private readonly sockets = new Set<Socket>();
-  /** host:port, for STORYC_TEST_CONTROL. */
+  /** host:port, for STORYC_TEST_CONTROL (STORYC_TEST_CONTROL_NODES limits which nodes wait). */
   address = "";
   private autoGo = false;
 
@@ -62,10 +64,10 @@ export class RenderControl {
       buffer += chunk.toString();
       let at: number;
       while ((at = buffer.indexOf("\n")) >= 0) {
-        const message = JSON.parse(buffer.slice(0, at)) as { started?: string; aborted?: string };
+        const message = JSON.parse(buffer.slice(0, at)) as { started?: string; pid?: number; aborted?: string };
         buffer = buffer.slice(at + 1);
         if (message.started) {
-          const node: HeldNode = { id: message.started, go: () => socket.write("go\n"), fail: () => socket.write("fail\n"), aborted: bounded(aborted, 20_000, `${message.started} to be cancelled`) };
+          const node: HeldNode = { id: message.started, pid: message.pid ?? 0, go: () => socket.write("go\n"), fail: () => socket.write("fail\n"), aborted: bounded(aborted, 20_000, `${message.started} to be cancelled`) };
           node.aborted.catch(() => undefined);
           const waiter = this.waiters.shift();
           if (this.autoGo) node.go();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { binPath } from "./cli.js";
+import { Changes } from "./wait.js";
 
 /** A `storyc worker` process, as a farm machine runs it. */
 export interface WorkerProcess {
@@ -8,6 +9,8 @@ export interface WorkerProcess {
   /** Everything it printed so far. */
   stdout(): string;
   stderr(): string;
+  /** Resolves when the worker has printed `text` (bounded: rejects after `ms`, naming it). */
+  said(text: string, ms?: number): Promise<void>;
   /** Lines `rendered <id> in ...` so far, by node id. */
   rendered(): string[];
   /** Resolves with the exit code (null after a signal). */
@@ -27,20 +30,30 @@ export async function startWorker(args: { queue: string; remoteCache: string; na
   );
   let out = "";
   let err = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  const changes = new Changes();
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    changes.notify();
+  });
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   let running = true;
-  void exited.then(() => (running = false));
-  const deadline = Date.now() + 20_000;
-  while (!out.includes("waiting for nodes")) {
-    if (!running || Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`worker ${args.name} did not start: ${out}${err}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
+  void exited.then(() => {
+    running = false;
+    changes.notify();
+  });
+  const said = async (text: string, ms = 20_000) => {
+    await changes.until(() => out.includes(text) || !running, `worker ${args.name} to print "${text}"`, ms, () => out + err);
+    if (!out.includes(text)) throw new Error(`worker ${args.name} exited before printing "${text}": ${out}${err}`);
+  };
+  try {
+    await said("waiting for nodes");
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
   }
   return {
+    said,
     name: args.name,
     pid: child.pid!,
     stdout: () => out,
@@ -60,15 +73,4 @@ export async function startWorker(args: { queue: string; remoteCache: string; na
       return code;
     },
   };
-}
-
-/** Waits for a condition, checking every 20 ms, at most `ms`; throws with `what` when it never holds. */
-export async function until<T>(what: string, check: () => T | Promise<T>, ms = 30_000): Promise<NonNullable<T>> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value as NonNullable<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
