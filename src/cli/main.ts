@@ -4,7 +4,7 @@ import { packageVersion } from "../paths.js";
 import { CliError, ExitCode, errPalette, processIO, type CliIO } from "./io.js";
 import { describeOsError } from "../project/os-errors.js";
 import { safeLines } from "../report/terminal-text.js";
-import { addTableOptions, commanderOption } from "./table-options.js";
+import { addTableOptions } from "./table-options.js";
 import { integer } from "../project/options.js";
 
 /**
@@ -46,7 +46,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
     });
 
   // The options shared between commands and storyc.config.yaml come from one table (src/project/options.ts).
-  const command = (name: "plan" | "build" | "watch" | "new" | "graph") => addTableOptions(program.command(name), name);
+  const command = (name: "plan" | "build" | "watch" | "new" | "graph" | "worker") => addTableOptions(program.command(name), name);
 
   command("plan")
     .description("show what a build would render and why: + new, ~ changed, - removed, = fresh")
@@ -75,16 +75,8 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await buildCommand(stories, options, io, process.argv.slice(2)));
     });
 
-  // Issue 14: a render farm's worker.
-  program
-    .command("worker")
+  command("worker")
     .description("make nodes from a render farm's queue (Redis) with the local renderer, through the remote cache; one line per node")
-    .addOption(new Option("--queue <url>", "the farm's Redis: redis://HOST:PORT (default: STORYC_QUEUE)"))
-    .addOption(new Option("--remote-cache <url>", "the team cache the builds use: http(s)://host/path, s3://bucket/prefix or a folder (default: STORYC_REMOTE_CACHE)"))
-    .addOption(commanderOption({ flags: "-c, --concurrency <n>", description: "how many nodes to make at once", parser: integer(1, 64), commands: [], defaultValue: 1 }))
-    .addOption(new Option("-r, --renderer <name>", "local (the animatic) or test (placeholder files)").choices(["local", "test"]).default("local"))
-    .option("--cache-dir <dir>", "this machine's cache of blobs (default: ~/.cache/storyc/worker)")
-    .option("--name <name>", "how results and events name this worker (default: host:pid)")
     .addHelpText(
       "after",
       "\nExample:\n  storyc worker --queue redis://farm:6379 --remote-cache http://cache:8080/storyc --concurrency 2\n\nSIGINT/SIGTERM: finish the nodes in hand, then exit 0; a second one stops them and hands them back to the queue.\nSTORYC_WORKER_LOCK_TIMEOUT (seconds, default 30): a killed worker's node goes to another after about twice this.",
@@ -146,7 +138,7 @@ export function createProgram(io: CliIO, setExit: (code: number) => void): Comma
       setExit(await gcCommand(dir, options, io));
     });
 
-  // Issue 13: the lockfile merge driver that storyc init registers with git.
+  // The lockfile merge driver that storyc init registers with git.
   program
     .command("merge-lock")
     .description("git merge driver for lockfiles: merges entry by entry, drops entries changed on both sides (never conflict markers)")

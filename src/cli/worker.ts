@@ -2,16 +2,10 @@ import { hostname, homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { resolveRemoteCacheSettings } from "../remote-cache/open.js";
 import { redactUrl } from "../remote-cache/redact.js";
+import type { OptionValue, TableOptions } from "../project/options.js";
 import { CliError, errPalette, ExitCode, outPalette, type CliIO } from "./io.js";
 
-export interface WorkerCommandOptions {
-  queue?: string;
-  remoteCache?: string;
-  concurrency?: number;
-  renderer?: string;
-  cacheDir?: string;
-  name?: string;
-}
+export type WorkerCommandOptions = TableOptions<"queue" | "remoteCache" | "concurrency" | "cacheDir" | "name"> & { renderer?: OptionValue<"workerRenderer"> };
 
 /**
  * `storyc worker`: makes nodes from the farm's queue until SIGINT or
@@ -20,7 +14,7 @@ export interface WorkerCommandOptions {
  */
 export async function workerCommand(options: WorkerCommandOptions, io: CliIO): Promise<number> {
   const { checkQueueUrl, QueueUnavailableError } = await import("../farm/connection.js");
-  const { startWorker, WORKER_RENDERERS } = await import("../farm/worker.js");
+  const { startWorker } = await import("../farm/worker.js");
   const queue = options.queue ?? (io.env.STORYC_QUEUE || undefined);
   if (!queue) throw new CliError("a worker needs the farm's queue", ExitCode.usage, "pass --queue redis://HOST:PORT (or set STORYC_QUEUE)");
   const check = checkQueueUrl(queue);
@@ -30,9 +24,6 @@ export async function workerCommand(options: WorkerCommandOptions, io: CliIO): P
   // A worker writes: a read-only setting inherited from the environment would leave builds waiting for outputs that never arrive.
   remoteCache.readonly = false;
   const renderer = options.renderer ?? "local";
-  if (!(WORKER_RENDERERS as readonly string[]).includes(renderer)) {
-    throw new CliError(`a worker cannot run the ${renderer} renderer`, ExitCode.usage, `use ${WORKER_RENDERERS.join(" or ")}: paid cloud calls stay with the building process`);
-  }
   const lockSeconds = Number(io.env.STORYC_WORKER_LOCK_TIMEOUT);
   const p = outPalette(io);
   const write = (s: string) => void io.stdout.write(s);
@@ -42,7 +33,7 @@ export async function workerCommand(options: WorkerCommandOptions, io: CliIO): P
     worker = await startWorker({
       queue,
       remoteCache,
-      renderer: renderer as (typeof WORKER_RENDERERS)[number],
+      renderer,
       concurrency: options.concurrency ?? 1,
       cacheDir: options.cacheDir ? resolve(io.cwd, options.cacheDir) : join(io.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "storyc", "worker"),
       name,

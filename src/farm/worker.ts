@@ -5,14 +5,12 @@ import { cacheMemo } from "../build/executor.js";
 import { Cache, type StoredOutput } from "../lock/cache.js";
 import { openRemoteCache, type RemoteCacheSettings } from "../remote-cache/open.js";
 import type { RemoteCache } from "../remote-cache/remote-cache.js";
+import type { WORKER_RENDERERS } from "../project/options.js";
 import { loadRenderer } from "../render/registry.js";
 import type { DepOutput, Renderer } from "../render/types.js";
 import type { ToolchainOf } from "../graph/nodes.js";
 import { probeRedis, QUEUE_NAME, queueTimeouts, redactQueueUrl, redisConnection } from "./connection.js";
 import { toolchainDigest, toolchainOf, type FarmJobData, type FarmJobProgress, type FarmJobResult, type JobDep } from "./job.js";
-
-/** Renderers a worker may run: free ones. Paid cloud calls stay with the building process. */
-export const WORKER_RENDERERS = ["local", "test"] as const;
 
 export interface WorkerOptions {
   /** redis://HOST:PORT */

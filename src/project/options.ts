@@ -65,7 +65,7 @@ export function oneOf<const T extends string>(values: readonly T[]): Parser<T> {
   };
 }
 
-export type CommandName = "validate" | "plan" | "build" | "watch" | "new" | "graph" | "gc";
+export type CommandName = "validate" | "plan" | "build" | "watch" | "new" | "graph" | "gc" | "worker";
 
 export interface OptionSpec<T = unknown> {
   /** Commander's flags, e.g. "-j, --jobs <n>". */
@@ -87,6 +87,8 @@ export interface OptionSpec<T = unknown> {
 export const RENDERERS = ["local", "vimmerse", "test"] as const;
 export const QUALITIES = ["standard", "high"] as const;
 export const ASPECT_RATIOS = ["16:9", "4:3", "1:1", "3:4", "9:16"] as const;
+/** What a farm worker can run: paid cloud calls stay with the building process. */
+export const WORKER_RENDERERS = ["local", "test"] as const;
 
 // `const` keeps each entry's literal types, so that option values are typed from the table.
 const option = <const S extends OptionSpec<any>>(spec: S) => spec;
@@ -121,17 +123,17 @@ export const OPTIONS = {
     flags: "--remote-cache <url>",
     description: "team cache: http(s)://host/path (Bazel HTTP cache protocol), s3://bucket/prefix or a folder",
     parser: text("an http(s):// or s3:// URL, or a folder"),
-    commands: ["plan", "build", "watch"],
+    commands: ["plan", "build", "watch", "worker"],
     config: "remote_cache",
-    defaultText: "STORYC_REMOTE_CACHE, else remote_cache in storyc.config.yaml",
+    defaultText: "STORYC_REMOTE_CACHE; in a project, else remote_cache in storyc.config.yaml",
   }),
   // A Redis URL may hold a password: no default is shown and nothing echoes it.
   queue: option({
     flags: "--queue <url>",
-    description: "render farm: redis://HOST:PORT whose storyc workers make the nodes; needs --remote-cache",
+    description: "render farm: the Redis (redis://HOST:PORT) whose queue storyc workers take nodes from; with --remote-cache",
     parser: text("a redis://HOST:PORT URL"),
-    commands: ["build"],
-    defaultText: "STORYC_QUEUE, else queue in storyc.config.yaml",
+    commands: ["build", "worker"],
+    defaultText: "STORYC_QUEUE; in a project, else queue in storyc.config.yaml",
   }),
   remoteCacheReadonly: option({
     flags: "--remote-cache-readonly",
@@ -183,6 +185,34 @@ export const OPTIONS = {
     parser: oneOf(["vimmerse", "local"]),
     commands: ["new"],
     defaultText: "vimmerse when VIMMERSE_API_KEY is set, else local",
+  }),
+  concurrency: option({
+    flags: "-c, --concurrency <n>",
+    description: "how many nodes to make at once",
+    parser: integer(1, 64),
+    commands: ["worker"],
+    defaultValue: 1,
+  }),
+  workerRenderer: option({
+    flags: "-r, --renderer <name>",
+    description: "local (the animatic) or test (placeholder files); paid cloud calls stay with the building process",
+    parser: oneOf(WORKER_RENDERERS),
+    commands: ["worker"],
+    defaultValue: "local",
+  }),
+  cacheDir: option({
+    flags: "--cache-dir <dir>",
+    description: "this machine's cache of blobs",
+    parser: text("a folder"),
+    commands: ["worker"],
+    defaultText: "~/.cache/storyc/worker",
+  }),
+  name: option({
+    flags: "--name <name>",
+    description: "how results and events name this worker",
+    parser: text("a name"),
+    commands: ["worker"],
+    defaultText: "host:pid",
   }),
   format: option({
     flags: "--format <format>",

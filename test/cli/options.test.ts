@@ -94,6 +94,8 @@ describe("a bad flag value is a usage error (exit 2) naming the flag and the acc
     [["new", "--idea", "x", "--scenes", "two"], "--scenes", "a whole number from 1 to 50"],
     [["new", "--idea", "x", "--renderer", "test"], "--renderer", "one of: vimmerse, local"],
     [["graph", "--format", "svg", "story.yaml"], "--format", "one of: mermaid, dot"],
+    [["worker", "--renderer", "vimmerse"], "--renderer", "one of: local, test"],
+    [["worker", "--concurrency", "0"], "--concurrency", "a whole number from 1 to 64"],
   ])("storyc %j", async (args, flag, accepted) => {
     // The story does not exist: a usage error must come before anything reads it.
     const r = await runInProcess(args, { cwd: "/nonexistent-storyc" });
