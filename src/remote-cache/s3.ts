@@ -33,6 +33,9 @@ export class S3Store implements RemoteStore {
         ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
       };
     }
+    // The SDK warns on Node 20 that its releases of 2027 will need Node 22. storyc's lockfile
+    // pins the SDK, so the warning asks the user for nothing; it would only break clean build output.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     this.client = new S3Client(config);
   }
 

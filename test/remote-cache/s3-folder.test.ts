@@ -6,6 +6,7 @@ import S3rver from "s3rver";
 import { afterEach, describe, expect, it } from "vitest";
 import { build, type BuildEvent } from "../../src/build/build.js";
 import { TestRenderer } from "../../src/render/test-renderer.js";
+import { runBin } from "../helpers/cli.js";
 import { freePort } from "../helpers/nginx.js";
 import { editStory } from "../helpers/story-dir.js";
 import { TempDirs } from "../helpers/story-repo.js";
@@ -54,6 +55,20 @@ describe("remote cache backends", () => {
     expect(run.summary.remote).toMatchObject({ location: "s3://team-cache/storyc/v1", uploadedBytes: 0 });
     expect(run.summary.remote?.nodes).toHaveLength(29);
     expect(run.summary.remote?.downloadedBytes).toBeGreaterThan(0);
+  });
+
+  it("storyc build --remote-cache s3://... prints nothing on stderr (no SDK notice)", async () => {
+    const dir = await temps.make("s3rver");
+    const port = await freePort();
+    const server = new S3rver({ port, address: "127.0.0.1", silent: true, directory: dir, configureBuckets: [{ name: "team-cache" }] });
+    await server.run();
+    stops.push(() => server.close());
+    const repo = await temps.storyRepo("suited-man");
+    const env = { AWS_ACCESS_KEY_ID: "S3RVER", AWS_SECRET_ACCESS_KEY: "S3RVER", AWS_REGION: "us-east-1", AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` };
+    const built = await runBin(["build", "suited-man.yaml", "--renderer", "test", "--remote-cache", "s3://team-cache/ci"], { cwd: repo, env });
+    expect(built.stderr).toBe("");
+    expect(built.code).toBe(0);
+    expect(built.stdout).toMatch(/from the remote cache \(0 B down, [\d.]+ kB up\)/);
   });
 
   it("a folder (a shared drive): a fresh clone renders nothing; a read-only build writes nothing there", async () => {
