@@ -89,6 +89,10 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
       } else {
         result.fresh.push(item.id);
       }
+      // Made here before the team cache was set up, or while it was down: the team gets it now.
+      if (!item.reuse.fetch && item.reuse.from !== "remote") {
+        ctx.remote?.share(graph.byId.get(item.id)!.key, { outputs: item.reuse.outputs, meta: item.reuse.meta ?? {}, ...(item.reuse.remote ? { remote: item.reuse.remote } : {}) }, cache);
+      }
     } else {
       status.set(item.id, "waiting");
     }

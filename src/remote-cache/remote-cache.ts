@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import type { Cache, StoredOutput } from "../lock/cache.js";
 import { sha256 } from "../graph/hash.js";
 import { decodeEntry, encodeEntry, type ActionEntry } from "./entry.js";
@@ -123,23 +124,66 @@ export class RemoteCache {
    */
   upload(key: string, entry: ActionEntry, cache: Cache): void {
     if (this.readonly || this.down || this.writesRefused) return;
-    const task = this.withSlot(async () => {
-      for (const o of entry.outputs) {
-        if (this.down || this.writesRefused) return;
-        const path: RemotePath = `cas/${o.sha256}`;
-        if (!this.corrupt.has(o.sha256) && (await this.call(() => this.store.has(path), false))) continue;
-        if (this.down) return;
-        const bytes = await readFile(cache.blobPath(o.sha256)).catch(() => null);
-        if (!bytes) return;
-        if (!(await this.call(() => this.store.put(path, bytes).then(() => true), false))) return;
-        this.corrupt.delete(o.sha256);
-        this.stats.uploadedBytes += bytes.length;
-        this.stats.uploadedBlobs++;
-      }
-      if (this.down || this.writesRefused) return;
-      const body = encodeEntry(key, entry, this.options.signingKey);
-      if (await this.call(() => this.store.put(`ac/${key}`, body).then(() => true), false)) this.stats.uploadedBytes += body.length;
+    this.background(async () => {
+      if (await this.send(key, entry, cache)) await this.markShared(cache, key);
     });
+  }
+
+  /**
+   * Offers the team a node this machine already had: built before the cache
+   * was configured, or while it was down. A marker in the local cache remembers
+   * the nodes this cache has, so that a build asks about each node once, not
+   * on every build.
+   */
+  share(key: string, entry: ActionEntry, cache: Cache): void {
+    if (this.readonly || this.down || this.writesRefused) return;
+    this.background(async () => {
+      if (await stat(this.markerPath(cache, key)).then(() => true, () => false)) return;
+      const there = await this.call(() => this.store.has(`ac/${key}`), false);
+      if (there || (await this.send(key, entry, cache))) await this.markShared(cache, key);
+    });
+  }
+
+  /** The blobs the cache lacks, then the entry; whether the entry was stored. */
+  private async send(key: string, entry: ActionEntry, cache: Cache): Promise<boolean> {
+    if (!(await this.sendBlobs(entry.outputs, cache)) || this.down || this.writesRefused) return false;
+    const body = encodeEntry(key, entry, this.options.signingKey);
+    if (!(await this.call(() => this.store.put(`ac/${key}`, body).then(() => true), false))) return false;
+    this.stats.uploadedBytes += body.length;
+    return true;
+  }
+
+  /** Sends each blob the cache lacks; whether all of them are there. */
+  private async sendBlobs(outputs: readonly StoredOutput[], cache: Cache): Promise<boolean> {
+    for (const o of outputs) {
+      if (this.down || this.writesRefused) return false;
+      const path: RemotePath = `cas/${o.sha256}`;
+      if (!this.corrupt.has(o.sha256) && (await this.call(() => this.store.has(path), false))) continue;
+      if (this.down) return false;
+      const bytes = await readFile(cache.blobPath(o.sha256)).catch(() => null);
+      if (!bytes) return false;
+      if (!(await this.call(() => this.store.put(path, bytes).then(() => true), false))) return false;
+      this.corrupt.delete(o.sha256);
+      this.stats.uploadedBytes += bytes.length;
+      this.stats.uploadedBlobs++;
+    }
+    return true;
+  }
+
+  /** Markers are per cache location and per signing (a signed cache needs its own entries). */
+  private markerPath(cache: Cache, key: string): string {
+    const scope = sha256(`${this.store.location}\n${this.options.signingKey ? "signed" : "unsigned"}`).slice(0, 16);
+    return join(cache.dir, "shared", scope, key.slice(0, 2), key);
+  }
+
+  private async markShared(cache: Cache, key: string): Promise<void> {
+    const path = this.markerPath(cache, key);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, "");
+  }
+
+  private background(work: () => Promise<void>): void {
+    const task = this.withSlot(work);
     this.uploads.add(task);
     void task.finally(() => this.uploads.delete(task));
   }
@@ -151,17 +195,7 @@ export class RemoteCache {
    */
   async ensureBlobs(outputs: readonly StoredOutput[], cache: Cache): Promise<boolean> {
     if (this.readonly || this.writesRefused) return this.hasBlobs(outputs);
-    for (const o of outputs) {
-      if (this.down || this.writesRefused) return false;
-      const path: RemotePath = `cas/${o.sha256}`;
-      if (!this.corrupt.has(o.sha256) && (await this.call(() => this.store.has(path), false))) continue;
-      const bytes = await readFile(cache.blobPath(o.sha256)).catch(() => null);
-      if (!bytes || !(await this.call(() => this.store.put(path, bytes).then(() => true), false))) return false;
-      this.corrupt.delete(o.sha256);
-      this.stats.uploadedBytes += bytes.length;
-      this.stats.uploadedBlobs++;
-    }
-    return !this.down;
+    return (await this.sendBlobs(outputs, cache)) && !this.down;
   }
 
   /** Waits for every upload started so far. */

@@ -5,6 +5,9 @@ import { join } from "node:path";
 import S3rver from "s3rver";
 import { afterEach, describe, expect, it } from "vitest";
 import { build, type BuildEvent } from "../../src/build/build.js";
+import { FolderStore } from "../../src/remote-cache/folder.js";
+import { RemoteCache } from "../../src/remote-cache/remote-cache.js";
+import type { RemotePath, RemoteStore } from "../../src/remote-cache/store.js";
 import { TestRenderer } from "../../src/render/test-renderer.js";
 import { runBin } from "../helpers/cli.js";
 import { freePort } from "../helpers/nginx.js";
@@ -18,10 +21,11 @@ afterEach(async () => {
   await temps.removeAll();
 });
 
-async function buildIn(dir: string, url: string, env: NodeJS.ProcessEnv, readonly = false) {
+async function buildIn(dir: string, url: string | RemoteCache | undefined, env: NodeJS.ProcessEnv, readonly = false) {
   const renderer = new TestRenderer();
   const events: BuildEvent[] = [];
-  const result = await build(join(dir, "promo.yaml"), { renderer, jobs: 4, remoteCache: { url, readonly }, env, onEvent: (e) => events.push(e) });
+  const remoteCache = typeof url === "string" ? { url, readonly } : url;
+  const result = await build(join(dir, "promo.yaml"), { renderer, jobs: 4, ...(remoteCache ? { remoteCache } : {}), env, onEvent: (e) => events.push(e) });
   if (!result.ok) throw new Error(`build failed: ${JSON.stringify(result.failure).slice(0, 400)}`);
   return { summary: result.summary, calls: renderer.calls, warnings: events.filter((e) => e.type === "remote-cache-warning") };
 }
@@ -85,5 +89,43 @@ describe("remote cache backends", () => {
     // The unchanged nodes come from the shared folder's action entries; the changed ones render and stay local.
     expect([...readonly.calls].sort()).toEqual(["scene/drum-in/clip", "scene/drum-in/narration", "video"]);
     expect(await blobs()).toBe(before);
+  });
+
+  it("a story built before the team cache was set up is shared by the next build, which asks the cache about each node only once", async () => {
+    const shared = await temps.make("shared-drive");
+    const repo = await temps.storyRepo("promo-vertical");
+    const alone = await buildIn(repo, undefined, {});
+    expect(alone.calls).toHaveLength(29);
+
+    // A store that counts what the build asks of it.
+    const asked: string[] = [];
+    const counting = (): RemoteCache => {
+      const store = new FolderStore(shared);
+      const spy: RemoteStore = {
+        location: store.location,
+        get: (p: RemotePath) => (asked.push(`get ${p}`), store.get(p)),
+        has: (p: RemotePath) => (asked.push(`has ${p}`), store.has(p)),
+        put: (p: RemotePath, body: Buffer) => (asked.push(`put ${p}`), store.put(p, body)),
+        close: () => store.close(),
+      };
+      return new RemoteCache(spy);
+    };
+    const withCache = counting();
+    const seeded = await buildIn(repo, withCache, {});
+    await withCache.close();
+    expect(seeded.calls).toEqual([]);
+    expect(asked.filter((a) => a.startsWith("put ac/"))).toHaveLength(29);
+
+    await temps.commitAll(repo, "build");
+    const clone = await temps.clone(repo);
+    const cloned = await buildIn(clone, shared, {});
+    expect(cloned.calls).toEqual([]);
+    expect(cloned.summary.remote?.nodes).toHaveLength(29);
+
+    asked.length = 0;
+    const again = counting();
+    await buildIn(repo, again, {});
+    await again.close();
+    expect(asked).toEqual([]);
   });
 });
