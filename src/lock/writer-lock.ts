@@ -3,6 +3,7 @@ import { mkdir, open, readFile, rm, rmdir, stat } from "node:fs/promises";
 import { makeDir } from "../project/os-errors.js";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import pRetry from "p-retry";
 
 /** Who holds a story's build lock. */
 export interface LockOwner {
@@ -53,29 +54,44 @@ export async function acquireWriterLock(file: string, options: AcquireOptions): 
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs < 0) throw new RangeError(`lock timeout must be a finite number of ms, 0 or more, not ${options.timeoutMs}`);
   await makeDir(dirname(file));
   const me: LockOwner = { pid: process.pid, host: hostname(), command: options.command, since: new Date().toISOString() };
-  const deadline = Date.now() + options.timeoutMs;
   let waited = false;
-  let delay = 25;
-  for (;;) {
-    options.signal?.throwIfAborted();
-    if (await tryCreate(file, me)) return { release: () => releaseLock(file, me) };
-    const owner = await readOwner(file);
-    if (owner && isDeadHere(owner)) {
-      await takeOver(file, owner);
-      continue;
-    }
-    if (owner === null && (await ageMs(file)) > 5_000) {
-      // An empty or unreadable lock file older than any write of ours: a crash between create and write.
-      await takeOver(file, null);
-      continue;
-    }
-    if (Date.now() >= deadline) throw new LockTimeoutError(file, owner);
-    if (!waited) {
-      waited = true;
-      options.onWait?.(owner);
-    }
-    await sleep(Math.min(delay, Math.max(1, deadline - Date.now())), undefined, options.signal ? { signal: options.signal } : {});
-    delay = Math.min(delay * 2, 500);
+  try {
+    await pRetry(
+      async () => {
+        // A lock left by a dead holder is taken over at once: that is not a wait.
+        for (;;) {
+          if (await tryCreate(file, me)) return;
+          const owner = await readOwner(file);
+          if (owner && isDeadHere(owner)) await takeOver(file, owner);
+          // An empty or unreadable lock file older than any write of ours: a crash between create and write.
+          else if (owner === null && (await ageMs(file)) > 5_000) await takeOver(file, null);
+          else throw new LockBusy(owner);
+        }
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 25,
+        maxTimeout: 500,
+        maxRetryTime: options.timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+        shouldRetry: ({ error }) => {
+          if (!(error instanceof LockBusy)) return false;
+          if (!waited) options.onWait?.(error.owner);
+          waited = true;
+          return true;
+        },
+      },
+    );
+  } catch (error) {
+    throw error instanceof LockBusy ? new LockTimeoutError(file, error.owner) : error;
+  }
+  return { release: () => releaseLock(file, me) };
+}
+
+/** The lock is held by a live process: worth waiting for, while the timeout allows. */
+class LockBusy extends Error {
+  constructor(readonly owner: LockOwner | null) {
+    super("the lock is held");
   }
 }
 

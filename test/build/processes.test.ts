@@ -134,6 +134,12 @@ describe("builds as processes", () => {
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/another storyc \(pid \d+ on .+, "storyc build promo.yaml --renderer test --json --jobs 1", since .+\) is building this story/);
     expect(second.stderr).toContain("--lock-timeout");
+
+    // With a timeout it waits, says so, and gives up when the time is out, naming the holder again.
+    const waited = await runBin(["build", "promo.yaml", "--renderer", "test", "--json", "--lock-timeout", "0.5"], { cwd: dir });
+    expect(waited.code).toBe(1);
+    expect(waited.stdout).toContain('"type":"lock-wait"');
+    expect(waited.stderr).toMatch(/another storyc \(pid \d+ on .+\) is building this story/);
     first.kill("SIGKILL");
     await first.done;
     await control.close();
