@@ -12,8 +12,9 @@ import { PreviewServer } from "../watch/preview-server.js";
 import { StoryWatcher, type WatcherEvent } from "../watch/watcher.js";
 import { CliError, ExitCode, outPalette, type CliIO } from "./io.js";
 import { rendererChoice } from "./project-settings.js";
+import { connectFarm } from "./build.js";
 
-export interface WatchCommandOptions extends TableOptions<"renderer" | "port" | "jobs" | "quality" | "remoteCache" | "remoteCacheReadonly"> {
+export interface WatchCommandOptions extends TableOptions<"renderer" | "port" | "jobs" | "quality" | "remoteCache" | "remoteCacheReadonly" | "queue"> {
   open?: boolean;
 }
 
@@ -60,6 +61,10 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
     }
   };
 
+  // The farm is chosen when watch starts: its connection lives as long as the watch.
+  const started = await loadProjectConfig(paths.projectRoot);
+  const startSettings = started.ok ? applyConfig(options, started.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism(), io.env) : undefined;
+  const farm = startSettings?.queue ? await connectFarm(startSettings, io) : undefined;
   const url = await listenOn(server, options.port ?? 0);
   write(`Preview: ${url}\n`);
   if (options.open) openBrowser(url);
@@ -79,6 +84,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
           lockTimeoutMs: 60_000,
           command: `storyc watch ${story}`,
           ...(settings.outDir ? { outDir: settings.outDir } : {}),
+          ...(farm ? { queue: farm } : {}),
         },
         cancellable: settings.renderer !== "vimmerse",
       };
@@ -104,6 +110,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
   });
   await watcher.stop();
   await queue;
+  await farm?.close();
   await server.close();
   return ExitCode.interrupted;
 }

@@ -132,7 +132,7 @@ export const OPTIONS = {
     flags: "--queue <url>",
     description: "render farm: the Redis (redis://HOST:PORT) whose queue storyc workers take nodes from; with --remote-cache",
     parser: text("a redis://HOST:PORT URL"),
-    commands: ["build", "worker"],
+    commands: ["build", "watch", "worker"],
     defaultText: "STORYC_QUEUE; in a project, else queue in storyc.config.yaml",
   }),
   remoteCacheReadonly: option({

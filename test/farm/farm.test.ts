@@ -11,6 +11,8 @@ import { freePort, startNginxCache, type NginxCache } from "../helpers/nginx.js"
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 import { TempDirs } from "../helpers/story-repo.js";
 import { RenderControl } from "../helpers/render-control.js";
+import { editStory } from "../helpers/story-dir.js";
+import { Changes } from "../helpers/wait.js";
 import { startWorker, type WorkerProcess } from "../helpers/workers.js";
 
 const temps = new TempDirs();
@@ -301,6 +303,32 @@ describe("storyc build --queue (render farm on Redis)", () => {
     expect(refused.stderr).toContain("`queue` must not hold a user or password");
     expect(refused.stderr).toContain("STORYC_QUEUE");
   }, 60_000);
+
+  it("storyc watch --queue: every save is rendered by the farm, and only what the save changed", async () => {
+    const { redis, cache, workers: [w1] } = await farm(1);
+    const repo = await temps.storyRepo("suited-man");
+    const watch = spawn(process.execPath, [binPath, "watch", "suited-man.yaml", "--renderer", "test", "--queue", redis.url, "--remote-cache", cache.url], { cwd: repo, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const changes = new Changes();
+    for (const stream of [watch.stdout, watch.stderr]) stream.on("data", (d: Buffer) => ((output += d.toString()), changes.notify()));
+    const exited = new Promise((resolve) => watch.once("exit", resolve));
+    builds.push({ kill: () => watch.kill("SIGKILL"), done: exited.then(() => ({ code: 0, stdout: output, stderr: "" })) });
+    const waits = () => output.split("waiting for changes").length - 1;
+    try {
+      await changes.until(() => waits() === 1, "the first build", 30_000, () => output);
+      const first = w1!.rendered();
+      expect(first).toContain("video");
+      expect(output).toMatch(/: 12 rendered/);
+
+      await editStory(join(repo, "suited-man.yaml"), "He knows exactly where he is going, and why.", "He knows exactly where he is going.");
+      await changes.until(() => waits() === 2, "the build after the save", 30_000, () => output);
+      expect(w1!.rendered().slice(first.length).sort()).toEqual(["scene/focused-walk/clip", "scene/focused-walk/narration", "video"]);
+      expect(await readFile(join(repo, "out", "suited-man", "suited-man.txt"), "utf8")).toContain('"id": "video"');
+    } finally {
+      watch.kill("SIGINT");
+      await exited;
+    }
+  }, 90_000);
 
   it("Redis lost in the middle fails the build in bounded time and keeps the finished nodes", async () => {
     const { control, env } = await holding(["video"]);
