@@ -1,5 +1,5 @@
 import { chmod, copyFile, mkdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { join, relative } from "node:path";
 import writeFileAtomic from "write-file-atomic";
 import { sha256File } from "../graph/hash.js";
@@ -62,20 +62,6 @@ export class Cache {
     return { name, sha256, size };
   }
 
-  /** Stores bytes held in memory. */
-  async putBytes(bytes: Buffer, name: string): Promise<StoredOutput> {
-    const sha256 = createHash("sha256").update(bytes).digest("hex");
-    const target = this.blobPath(sha256);
-    if (!(await this.isIntact(sha256, bytes.length))) {
-      await mkdir(join(this.dir, "cas", sha256.slice(0, 2)), { recursive: true });
-      const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-      await writeFileAtomic(temp, bytes, { mode: 0o444 });
-      await utimes(temp, SEAL_TIME, SEAL_TIME);
-      await rename(temp, target);
-    }
-    return { name, sha256, size: bytes.length };
-  }
-
   /**
    * Whether a blob is present with these bytes. A sealed blob of the right
    * size is trusted on a stat; anything else is hashed, and removed if wrong.
@@ -124,6 +110,12 @@ export class Cache {
     await mkdir(join(this.dir, "ac", key.slice(0, 2)), { recursive: true });
     // No fsync: an action record lost to a power cut only costs a render; the lockfile is the durable record.
     await writeFileAtomic(this.actionPath(key), JSON.stringify(record), { fsync: false });
+  }
+
+  /** A path for one temporary file on the cache's file system (so that storing it is a rename); the caller removes it. */
+  async tempFile(label: string): Promise<string> {
+    await mkdir(join(this.dir, "tmp"), { recursive: true });
+    return join(this.dir, "tmp", `${label.replace(/[^A-Za-z0-9_-]+/g, "_")}-${process.pid}-${randomBytes(4).toString("hex")}`);
   }
 
   /** A scratch folder for a renderer's work in progress, on the cache's file system so moves are renames. */

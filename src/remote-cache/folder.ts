@@ -1,7 +1,9 @@
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import { dirname, join } from "node:path";
-import { RemoteStoreError, type RemotePath, type RemoteStore } from "./store.js";
+import { atMost, RemoteStoreError, type RemotePath, type RemoteStore } from "./store.js";
 
 /**
  * A team cache on a shared folder (a network drive): `<dir>/cas/<sha256>`
@@ -35,13 +37,32 @@ export class FolderStore implements RemoteStore {
   }
 
   async put(path: RemotePath, body: Buffer): Promise<void> {
+    await this.write(path, (temp) => writeFile(temp, body));
+  }
+
+  async download(path: RemotePath, file: string, limit: number): Promise<boolean> {
+    try {
+      await pipeline(createReadStream(join(this.dir, path)), atMost(limit), createWriteStream(file));
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw this.failure("read", path, error);
+    }
+  }
+
+  async upload(path: RemotePath, file: string, _size: number): Promise<void> {
+    await this.write(path, (temp) => copyFile(file, temp));
+  }
+
+  private async write(path: RemotePath, fill: (temp: string) => Promise<void>): Promise<void> {
     const target = join(this.dir, path);
     const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
       await mkdir(dirname(target), { recursive: true });
-      await writeFile(temp, body);
+      await fill(temp);
       await rename(temp, target);
     } catch (error) {
+      await rm(temp, { force: true }).catch(() => undefined);
       throw this.failure("write", path, error);
     }
   }

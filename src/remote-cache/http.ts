@@ -1,5 +1,7 @@
+import { createReadStream, createWriteStream } from "node:fs";
+import { pipeline } from "node:stream/promises";
 import { Agent, request } from "undici";
-import { DEFAULT_TIMEOUTS, RemoteStoreError, type RemotePath, type RemoteStore, type RemoteTimeouts } from "./store.js";
+import { atMost, DEFAULT_TIMEOUTS, RemoteStoreError, type RemotePath, type RemoteStore, type RemoteTimeouts } from "./store.js";
 import { redactUrl } from "./redact.js";
 
 /**
@@ -41,20 +43,33 @@ export class HttpStore implements RemoteStore {
   }
 
   async get(path: RemotePath): Promise<Buffer | null> {
-    const res = await this.send("GET", path);
-    if (res.statusCode === 404) {
-      await res.body.dump();
-      return null;
-    }
-    if (res.statusCode !== 200) {
-      await res.body.dump();
-      throw this.statusError("GET", path, res.statusCode);
-    }
+    const res = await this.found(path);
+    if (!res) return null;
     try {
       return Buffer.from(await res.body.arrayBuffer());
     } catch (error) {
       throw this.networkError("GET", path, error);
     }
+  }
+
+  async download(path: RemotePath, file: string, limit: number): Promise<boolean> {
+    const res = await this.found(path);
+    if (!res) return false;
+    try {
+      await pipeline(res.body, atMost(limit), createWriteStream(file));
+      return true;
+    } catch (error) {
+      throw this.networkError("GET", path, error);
+    }
+  }
+
+  /** The answer to a GET whose body is there to read, or null for a 404. */
+  private async found(path: RemotePath) {
+    const res = await this.send("GET", path);
+    if (res.statusCode === 200) return res;
+    await res.body.dump();
+    if (res.statusCode === 404) return null;
+    throw this.statusError("GET", path, res.statusCode);
   }
 
   async has(path: RemotePath): Promise<boolean> {
@@ -66,7 +81,15 @@ export class HttpStore implements RemoteStore {
   }
 
   async put(path: RemotePath, body: Buffer): Promise<void> {
-    const res = await this.send("PUT", path, body);
+    await this.sendPut(path, body, body.length);
+  }
+
+  async upload(path: RemotePath, file: string, size: number): Promise<void> {
+    await this.sendPut(path, createReadStream(file), size);
+  }
+
+  private async sendPut(path: RemotePath, body: Buffer | NodeJS.ReadableStream, size: number): Promise<void> {
+    const res = await this.send("PUT", path, { body, size });
     await res.body.dump();
     if (res.statusCode >= 200 && res.statusCode < 300) return;
     throw this.statusError("PUT", path, res.statusCode);
@@ -76,13 +99,13 @@ export class HttpStore implements RemoteStore {
     await this.agent.close();
   }
 
-  private async send(method: "GET" | "HEAD" | "PUT", path: RemotePath, body?: Buffer) {
+  private async send(method: "GET" | "HEAD" | "PUT", path: RemotePath, upload?: { body: Buffer | NodeJS.ReadableStream; size: number }) {
     try {
       return await request(`${this.base}/${path}`, {
         method,
         dispatcher: this.agent,
-        headers: { ...this.headers, ...(body ? { "content-type": "application/octet-stream", "content-length": String(body.length) } : {}) },
-        ...(body ? { body } : {}),
+        headers: { ...this.headers, ...(upload ? { "content-type": "application/octet-stream", "content-length": String(upload.size) } : {}) },
+        ...(upload ? { body: upload.body as Buffer } : {}),
         signal: AbortSignal.timeout(this.timeouts.connectMs + this.timeouts.requestMs),
       });
     } catch (error) {

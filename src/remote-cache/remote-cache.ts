@@ -1,7 +1,7 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Cache, StoredOutput } from "../lock/cache.js";
-import { sha256 } from "../graph/hash.js";
+import { sha256, sha256File } from "../graph/hash.js";
 import { decodeEntry, encodeEntry, type ActionEntry } from "./entry.js";
 import { scrub } from "./redact.js";
 import { RemoteStoreError, type RemotePath, type RemoteStore } from "./store.js";
@@ -102,17 +102,23 @@ export class RemoteCache {
     for (const o of outputs) {
       if (await cache.isIntact(o.sha256, o.size)) continue;
       if (this.down) return { ok: false, reason: "unavailable" };
-      const bytes = await this.call(() => this.store.get(`cas/${o.sha256}`), null);
-      if (!bytes) return { ok: false, reason: this.down ? "unavailable" : "missing" };
-      this.stats.downloadedBytes += bytes.length;
-      total += bytes.length;
-      if (bytes.length !== o.size || sha256(bytes) !== o.sha256) {
-        this.corrupt.add(o.sha256);
-        this.warn({ reason: "corrupt", sha256: o.sha256, message: `a blob from the remote cache did not match its sha256 (${o.sha256.slice(0, 12)}…): discarded, the node is made again` }, `corrupt:${o.sha256}`);
-        return { ok: false, reason: "corrupt" };
+      const temp = await cache.tempFile(`remote-${o.sha256.slice(0, 12)}`);
+      try {
+        const found = await this.call(() => this.store.download(`cas/${o.sha256}`, temp, o.size + 1), false);
+        if (!found) return { ok: false, reason: this.down ? "unavailable" : "missing" };
+        const got = await sha256File(temp);
+        this.stats.downloadedBytes += got.size;
+        total += got.size;
+        if (got.size !== o.size || got.sha256 !== o.sha256) {
+          this.corrupt.add(o.sha256);
+          this.warn({ reason: "corrupt", sha256: o.sha256, message: `a blob from the remote cache did not match its sha256 (${o.sha256.slice(0, 12)}…): discarded, the node is made again` }, `corrupt:${o.sha256}`);
+          return { ok: false, reason: "corrupt" };
+        }
+        await cache.put(temp, o.name, { move: true });
+        this.stats.downloadedBlobs++;
+      } finally {
+        await rm(temp, { force: true });
       }
-      await cache.putBytes(bytes, o.name);
-      this.stats.downloadedBlobs++;
     }
     return { ok: true, bytes: total };
   }
@@ -160,11 +166,11 @@ export class RemoteCache {
       const path: RemotePath = `cas/${o.sha256}`;
       if (!this.corrupt.has(o.sha256) && (await this.call(() => this.store.has(path), false))) continue;
       if (this.down) return false;
-      const bytes = await readFile(cache.blobPath(o.sha256)).catch(() => null);
-      if (!bytes) return false;
-      if (!(await this.call(() => this.store.put(path, bytes).then(() => true), false))) return false;
+      // A blob gone from the local cache (gc, a hand) cannot be sent; the entry would name a blob the cache lacks.
+      if (!(await cache.isIntact(o.sha256, o.size))) return false;
+      if (!(await this.call(() => this.store.upload(path, cache.blobPath(o.sha256), o.size).then(() => true), false))) return false;
       this.corrupt.delete(o.sha256);
-      this.stats.uploadedBytes += bytes.length;
+      this.stats.uploadedBytes += o.size;
       this.stats.uploadedBlobs++;
     }
     return true;

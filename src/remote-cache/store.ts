@@ -1,3 +1,4 @@
+import { Transform } from "node:stream";
 /**
  * One interface for every team-cache backend. Paths are `cas/<sha256>` (a
  * blob, named by the sha256 of its bytes) or `ac/<node key>` (an action
@@ -14,6 +15,14 @@ export interface RemoteStore {
   /** Whether something is stored at a path. */
   has(path: RemotePath): Promise<boolean>;
   put(path: RemotePath, body: Buffer): Promise<void>;
+  /**
+   * Blobs can be large (a story's video): they travel as streams between the
+   * store and a file, never whole in memory. `download` writes the bytes at a
+   * path to `file`, at most `limit` of them (a wrong blob must not fill the
+   * disk), and says false when there are none.
+   */
+  download(path: RemotePath, file: string, limit: number): Promise<boolean>;
+  upload(path: RemotePath, file: string, size: number): Promise<void>;
   /** Releases connections; the store is not used after. */
   close(): Promise<void>;
 }
@@ -44,3 +53,15 @@ export interface RemoteTimeouts {
 }
 
 export const DEFAULT_TIMEOUTS: RemoteTimeouts = { connectMs: 5_000, requestMs: 60_000 };
+
+/** Passes on at most `limit` bytes and drops the rest, so that a blob of the wrong size is caught without being stored whole. */
+export function atMost(limit: number): Transform {
+  let passed = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (passed < limit) this.push(chunk.subarray(0, limit - passed));
+      passed += chunk.length;
+      done();
+    },
+  });
+}

@@ -106,6 +106,8 @@ describe("remote cache backends", () => {
         get: (p: RemotePath) => (asked.push(`get ${p}`), store.get(p)),
         has: (p: RemotePath) => (asked.push(`has ${p}`), store.has(p)),
         put: (p: RemotePath, body: Buffer) => (asked.push(`put ${p}`), store.put(p, body)),
+        download: (p: RemotePath, file: string, limit: number) => (asked.push(`get ${p}`), store.download(p, file, limit)),
+        upload: (p: RemotePath, file: string, size: number) => (asked.push(`put ${p}`), store.upload(p, file, size)),
         close: () => store.close(),
       };
       return new RemoteCache(spy);
