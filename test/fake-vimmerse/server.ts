@@ -69,6 +69,8 @@ interface FakeStory {
   medias: unknown[];
   video_url: string;
   aspect_ratio: string;
+  /** The language narration is made in: set when the story is created, or again by POST /story with its story_id. */
+  language: string;
   updated_at: string;
   story_version: number;
   job: Job | null;
@@ -115,6 +117,8 @@ export class FakeVimmerse {
   overlaps = 0;
   /** Which image each clip URL was made from, and for how long: the truth a test checks mappings against. */
   readonly clipSources = new Map<string, { imageUrl: string; duration: number }>();
+  /** The story's language when each narration was made, so that a test can tell by content which language it is in. */
+  readonly narrationLanguages = new Map<string, string>();
   readonly stories = new Map<string, FakeStory>();
   /** GETs a job takes to finish. */
   ticksPerJob = 2;
@@ -232,13 +236,15 @@ export class FakeVimmerse {
     if (!/^[a-z]+-[0-9a-f-]+\.(png|mp3|mp4)$/.test(name)) return void res.writeHead(404).end();
     // A clip's bytes name the image it was made from, so a test can check by content which scene it shows.
     const source = this.clipSources.get(`${this.url}/media/${name}`);
-    const text = source ? `fake ${name} from ${source.imageUrl} for ${source.duration}s\n` : `fake ${name}\n`;
+    const language = this.narrationLanguages.get(`${this.url}/media/${name}`);
+    const text = source ? `fake ${name} from ${source.imageUrl} for ${source.duration}s\n` : language ? `fake ${name} in ${language}\n` : `fake ${name}\n`;
     const bytes = name.endsWith(".png") ? Buffer.concat([TINY_PNG, Buffer.from(name)]) : Buffer.from(text.repeat(20));
     res.writeHead(200, { "content-type": name.endsWith(".png") ? "image/png" : name.endsWith(".mp3") ? "audio/mpeg" : "video/mp4", "content-length": String(bytes.length) }).end(bytes);
   }
 
   private view(s: FakeStory): Record<string, unknown> {
-    const { job: _job, deleted: _deleted, ...rest } = s;
+    // The contract's story answers do not show the language: storyc cannot read it back.
+    const { job: _job, deleted: _deleted, language: _language, ...rest } = s;
     return { ...rest, email: "user@example.com", customer_id: "customer", version: "2" };
   }
 
@@ -257,6 +263,7 @@ export class FakeVimmerse {
       medias: [],
       video_url: "",
       aspect_ratio: String(fields.aspect_ratio ?? "16:9"),
+      language: String(fields.language ?? "English"),
       updated_at: this.now(),
       story_version: 0,
       job,
@@ -265,7 +272,26 @@ export class FakeVimmerse {
     return { status: 200, body: { data: this.view(story) } };
   }
 
+  /**
+   * POST /story with a story_id: "updates the existing storyboard instead of
+   * creating a new one", drafted again from the idea, in the language given.
+   * It is a request on the story like the others: one in flight replaces it.
+   */
+  private editStory(fields: Record<string, unknown>): { status: number; body: unknown } {
+    const story = this.stories.get(String(fields.story_id));
+    if (!story || story.deleted) return { status: 404, body: { detail: "Story not found" } };
+    if (story.job) this.overlaps++;
+    story.idea = String(fields.idea);
+    if (typeof fields.language === "string") story.language = fields.language;
+    if (typeof fields.aspect_ratio === "string") story.aspect_ratio = fields.aspect_ratio;
+    story.storyboard = draftStoryboard(story.idea, Number(fields.scene_count ?? 3), {});
+    story.story_version++;
+    story.updated_at = this.now();
+    return { status: 200, body: { data: this.view(story) } };
+  }
+
   private apply(method: string, template: string, params: Record<string, string>, fields: Record<string, unknown>): { status: number; body: unknown } {
+    if (template === "/story" && method === "POST" && typeof fields.story_id === "string") return this.editStory(fields);
     if (template === "/story" && method === "POST") {
       const elements = typeof fields.elements === "string" ? (JSON.parse(fields.elements) as Record<string, unknown>) : {};
       return this.createStory(fields, "new", elements, null);
@@ -347,6 +373,7 @@ export class FakeVimmerse {
         // Narration is made for a scene that has narrator text and no narration yet.
         if (!s.narration_url && String(s.narrator ?? "").trim()) {
           s.narration_url = this.media("narration", "mp3");
+          this.narrationLanguages.set(s.narration_url as string, story.language);
           this.generated.narrations++;
           story.used_credits += FAKE_PRICES.narration;
         }

@@ -192,6 +192,61 @@ describe("inputs and keys agree", () => {
   });
 });
 
+describe("the story's language reaches the API", () => {
+  const spoken = (language: string) => threeDurations("cut").replace("  narrator: Rachel\n", `  narrator: Rachel\n  language: ${language}\n`);
+  /** POST /story calls since a point: creations, and language changes of an existing story (with its story_id). */
+  const storyPosts = (from = 0) => fake.api.calls.slice(from).filter((c) => c.paid && c.method === "POST" && c.path === "/story");
+  const indexOf = (suffix: string, from = 0) => fake.api.calls.findIndex((c, i) => i >= from && c.paid && c.path.endsWith(suffix));
+
+  it("narrations are made in the story's language, set on the remote story before they are asked for", async () => {
+    const { dir, story } = await storyFile(spoken("es"));
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    expect(fake.api.stories.size).toBe(1);
+    const said = storyPosts().find((c) => c.fields.language !== undefined)!;
+    expect(said.fields.language).toBe("Spanish");
+    expect(fake.api.calls.indexOf(said)).toBeLessThan(indexOf("/scenes"));
+    const lock = await lockOf(dir);
+    for (const scene of ["short", "medium", "long"]) expect(await outputText(dir, lock, `scene/${scene}/narration`)).toContain("in Spanish");
+  });
+
+  it("a language change plans the narrations, tells the same remote story, and pays for nothing else but what depends on them", async () => {
+    const { dir, story } = await storyFile(spoken("es"));
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    const storyId = [...fake.api.stories.keys()][0];
+    await editStory(story, "language: es", "language: fr");
+    const planned = await plan(story, { renderer: renderer() });
+    if (!planned.ok) throw new Error("plan failed");
+    const stale = planned.plan.items.filter((i) => i.action === "update").map((i) => i.id).sort();
+    expect(stale).toEqual(["long", "medium", "short"].flatMap((s) => [`scene/${s}/clip`, `scene/${s}/narration`]).concat("video").sort());
+    const from = fake.api.calls.length;
+    const generated = { ...fake.api.generated };
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    // The same story is told its new language (no second story is created), before the narrations are asked for.
+    expect(fake.api.stories.size).toBe(1);
+    expect(storyPosts(from).map((c) => [c.fields.story_id, c.fields.language])).toEqual([[storyId, "French"]]);
+    expect(fake.api.calls.indexOf(storyPosts(from)[0]!)).toBeLessThan(indexOf("/scenes", from));
+    expect(fake.api.overlaps).toBe(0);
+    expect(fake.api.generated.elementImages - generated.elementImages).toBe(0);
+    expect(fake.api.generated.sceneImages - generated.sceneImages).toBe(0);
+    expect(fake.api.generated.narrations - generated.narrations).toBe(3);
+    const lock = await lockOf(dir);
+    for (const scene of ["short", "medium", "long"]) expect(await outputText(dir, lock, `scene/${scene}/narration`)).toContain("in French");
+    // The next narration edit knows the story speaks French already: no language is sent again.
+    await editStory(story, "It starts with one turn.", "It starts with a single turn.");
+    const again = fake.api.calls.length;
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    expect(storyPosts(again)).toEqual([]);
+    expect(await outputText(dir, await lockOf(dir), "scene/short/narration")).toContain("in French");
+  });
+
+  it("an English story is created in the API's default language and never told it again", async () => {
+    const { story } = await storyFile(threeDurations("cut"));
+    expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
+    expect(storyPosts()).toHaveLength(1);
+    expect(storyPosts()[0]!.fields.story_id).toBeUndefined();
+  });
+});
+
 describe("transitions are how clips are joined", () => {
   it("changing cut to crossfade pays for no clip again: only the join changes, and /concat is not paid again", async () => {
     const { story } = await storyFile(threeDurations("cut"));

@@ -15,6 +15,11 @@ import { WebhookReceiver } from "./webhook.js";
 /** Estimated credits of each kind of work (the API charges about 10 credits per scene-second of video). */
 export const CREDITS = { element: 2, music: 5, sceneImage: 2, narration: 1, perVideoSecond: 10, concat: 1 } as const;
 
+/** The idea a remote story is created with: storyc sends the storyboard itself with each request. */
+const STORY_IDEA = "A story built with storyc: its storyboard is sent with each request";
+/** The language of a story created without one (the contract's default). */
+const API_DEFAULT_LANGUAGE = "English";
+
 /** A scene's clip as the answer to a videos request names it, or why it has none. */
 type ClipOutcome = { url: string } | { error: VimmerseApiError };
 
@@ -64,6 +69,12 @@ export class VimmerseRenderer implements Renderer {
   private client: VimmerseClient | null = null;
   private storyId: string | null = null;
   private creating: Promise<string> | null = null;
+  /**
+   * The language the remote story makes narration in (the API's name for it):
+   * known from what earlier builds recorded, or from this build's requests;
+   * undefined when storyc cannot tell, and it is then set before narrations are asked for.
+   */
+  private storyLanguage: string | undefined;
   /** The story was created by this build: what the first request costs includes the creation. */
   private createdHere = false;
   private readonly env: NodeJS.ProcessEnv;
@@ -184,6 +195,13 @@ export class VimmerseRenderer implements Renderer {
     const records = [...Object.values(context.pending), ...Object.values(context.remote)];
     const known = records.find((r) => typeof r?.storyId === "string");
     this.storyId = (known?.storyId as string | undefined) ?? null;
+    // Narration records say which language the story had when they were made; a request
+    // still pending is newer than any finished node.
+    const languages = (from: Record<string, RemoteRecord | undefined>) =>
+      new Set(Object.entries(from).flatMap(([id, r]) => (id.endsWith("/narration") && typeof r?.language === "string" ? [r.language] : [])));
+    const pending = languages(context.pending);
+    const said = pending.size ? pending : languages(context.remote);
+    this.storyLanguage = said.size === 1 ? [...said][0] : undefined;
   }
 
   batchOf(node: RenderNode): string | undefined {
@@ -329,6 +347,8 @@ export class VimmerseRenderer implements Renderer {
       const error = new VimmerseApiError("malformed", `no remote URL is recorded for ${missing.join(", ")}, which this /scenes request must restate`, null, `run storyc build --renderer vimmerse --force '${missing[0]}'`);
       return inputs.map(() => error);
     }
+    const language = inputs.flatMap((i) => (i.node.kind === "scene-narration" ? [languageName(i.node.inputs.language)] : []))[0];
+    if (language && language !== this.storyLanguage) await this.setLanguage(language, inputs);
     const storyId = this.storyId!;
     const done = await this.request("scenes", inputs, () =>
       this.api().generateScenes(
@@ -460,7 +480,9 @@ export class VimmerseRenderer implements Renderer {
       if (node.kind === "scene-clip") meta.seconds = Number(node.inputs.duration);
       // What a later request restates about an element: its description, beside its image's URL.
       if (node.kind === "element") meta.description = node.inputs.description;
-      return { ...fetched, meta };
+      // The story's language when this narration was made: how a later build knows whether to set it again.
+      const remote = node.kind === "scene-narration" && this.storyLanguage && fetched.remote ? { ...fetched.remote, language: this.storyLanguage } : fetched.remote;
+      return { ...fetched, meta, ...(remote ? { remote } : {}) };
     });
   }
 
@@ -497,7 +519,9 @@ export class VimmerseRenderer implements Renderer {
       const storyId = this.storyId!;
       const ids = inputs.map((i) => i.node.id);
       const signal = inputs[0]!.signal;
-      const record = (remote: RemoteRecord) => inputs[0]!.recordPending(remote, ids);
+      // What a resumed build needs to know of the story besides the request: its language, once narration is asked for.
+      const language: RemoteRecord = stage === "scenes" && this.storyLanguage ? { language: this.storyLanguage } : {};
+      const record = (remote: RemoteRecord) => inputs[0]!.recordPending({ ...remote, ...language }, ids);
       const api = this.api();
       const earlier = inputs.map((i) => i.pending).find((p) => p?.stage === stage && p.storyId === storyId);
       let submitted = earlier?.state === "submitted";
@@ -537,9 +561,32 @@ export class VimmerseRenderer implements Renderer {
       if (typeof done.used_credits === "number" && creditsBefore !== undefined) this.attribute(inputs.map((i) => i.node), done.used_credits - creditsBefore);
       return done;
     };
+    return this.oneAtATime(run);
+  }
+
+  /** Runs requests on the story one after another: the API keeps one storyboard and one medias list per story. */
+  private oneAtATime<T>(run: () => Promise<T>): Promise<T> {
     const next = this.paidQueue.then(run, run);
     this.paidQueue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Narration is made in the story's language, which only POST /story sets
+   * (given the story_id, it "updates the existing storyboard instead of
+   * creating a new one"). The language is part of every narration's key, so it
+   * is sent before narrations in another language are asked for. Saying it twice
+   * is harmless, so it needs no journal: a build stopped here says it again.
+   */
+  private setLanguage(language: string, inputs: RenderInput[]): Promise<void> {
+    return this.oneAtATime(async () => {
+      const storyId = this.storyId!;
+      const signal = inputs[0]!.signal;
+      const before = Number((await this.api().getStory(storyId, signal)).used_credits ?? 0);
+      const done = await this.api().createStory({ story_id: storyId, idea: STORY_IDEA, scene_count: 1, language }, signal);
+      this.storyLanguage = language;
+      if (typeof done.used_credits === "number") this.attribute(inputs.filter((i) => i.node.kind === "scene-narration").map((i) => i.node), done.used_credits - before);
+    });
   }
 
   /** Splits what one request cost over its nodes, in proportion to their estimates, so that the shares add up. */
@@ -550,7 +597,8 @@ export class VimmerseRenderer implements Renderer {
     nodes.forEach((n, i) => {
       const share = i === nodes.length - 1 ? left : Math.floor((Math.max(0, credits) * weights[i]!) / total);
       left -= share;
-      this.spent.set(n.id, share);
+      // A node can take part in two requests (the language, then its narration): its shares add up.
+      this.spent.set(n.id, (this.spent.get(n.id) ?? 0) + share);
     });
   }
 
@@ -567,10 +615,11 @@ export class VimmerseRenderer implements Renderer {
       const language = inputs.map((i) => (i.node.kind === "scene-narration" ? i.node.inputs.language : undefined)).find(Boolean);
       await inputs[0]!.recordPending({ stage: "create", state: "requested" }, ids);
       const created = await this.api().createStory(
-        { idea: "A story built with storyc: its storyboard is sent with each request", scene_count: 1, ...(aspect ? { aspect_ratio: aspect } : {}), ...(language ? { language: languageName(language) } : {}) },
+        { idea: STORY_IDEA, scene_count: 1, ...(aspect ? { aspect_ratio: aspect } : {}), ...(language ? { language: languageName(language) } : {}) },
         inputs[0]!.signal,
       );
       this.storyId = created.id;
+      this.storyLanguage = language ? languageName(language) : API_DEFAULT_LANGUAGE;
       this.createdHere = true;
       await inputs[0]!.recordPending({ storyId: created.id, stage: "create", state: "created" }, ids);
       return created.id;
