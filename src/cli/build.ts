@@ -1,10 +1,10 @@
 import { writeSync } from "node:fs";
 import { relative, resolve } from "node:path";
-import { build } from "../build/build.js";
-import type { BuildEvent } from "../build/events.js";
+import { build } from "../engine/build.js";
+import type { BuildEvent } from "../engine/events.js";
 import { JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
 import type { TableOptions } from "../project/options.js";
-import { removeOwnScratchSync } from "../build/scratch.js";
+import { removeOwnScratchSync } from "../engine/scratch.js";
 import { storyPaths } from "../project/paths.js";
 import { redactQueueUrl } from "../farm/redact.js";
 import { reportFailure } from "./failure.js";

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { relative } from "node:path";
-import type { Failure } from "../build/build.js";
+import type { Failure } from "../engine/build.js";
 import { formatDiagnostic, plural } from "../report/diagnostics.js";
 import { safe, safeLines } from "../report/terminal-text.js";
 import { errPalette, ExitCode, type CliIO } from "./io.js";

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { plan } from "../build/build.js";
+import { plan } from "../engine/build.js";
 import { graphToDot, graphToMermaid } from "../report/graph-text.js";
 import { reportFailure } from "./failure.js";
 import type { TableOptions } from "../project/options.js";

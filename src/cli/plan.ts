@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { plan } from "../build/build.js";
+import { plan } from "../engine/build.js";
 import { formatPlan, hasWork } from "../report/plan-text.js";
 import type { TableOptions } from "../project/options.js";
 import { reportFailure } from "./failure.js";

@@ -1,6 +1,6 @@
 import { relative, resolve } from "node:path";
-import type { BuildEvent } from "../build/events.js";
-import { buildStories, planStories } from "../build/stories.js";
+import type { BuildEvent } from "../engine/events.js";
+import { buildStories, planStories } from "../engine/stories.js";
 import type { ProjectSettings } from "../project/config.js";
 import { findStories } from "../project/stories.js";
 import { formatBytes, JsonReporter, PlainReporter, type BuildReporter } from "../report/build-reporters.js";
@@ -109,7 +109,7 @@ export async function planStoriesCommand(args: readonly string[], options: PlanC
     },
   });
   const show = (path: string) => relative(io.cwd, path) || path;
-  const plans: Array<{ story: string; plan: import("../build/plan.js").Plan; renderer: string }> = [];
+  const plans: Array<{ story: string; plan: import("../engine/plan.js").Plan; renderer: string }> = [];
   let exit: number = ExitCode.ok;
   for (const { file, result } of results) {
     if (!result.ok) exit = Math.max(exit, reportFailure(result.failure, io));

@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
-import { cacheMemo } from "../build/executor.js";
+import { cacheMemo } from "../engine/executor.js";
 import { Cache, type StoredOutput } from "../lock/cache.js";
 import { openRemoteCache, type RemoteCacheSettings } from "../remote-cache/open.js";
 import type { RemoteCache } from "../remote-cache/remote-cache.js";

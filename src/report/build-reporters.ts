@@ -1,4 +1,4 @@
-import type { BuildEvent, BuildSummary } from "../build/events.js";
+import type { BuildEvent, BuildSummary } from "../engine/events.js";
 import type { Palette } from "./color.js";
 import { planSummary } from "./plan-text.js";
 import { safe, safeLines } from "./terminal-text.js";

@@ -1,6 +1,6 @@
 import { Listr, ListrTaskState, type ListrTask } from "listr2";
-import type { BuildEvent } from "../build/events.js";
-import type { Plan } from "../build/plan.js";
+import type { BuildEvent } from "../engine/events.js";
+import type { Plan } from "../engine/plan.js";
 import type { Palette } from "./color.js";
 import { formatSummary, lockWaitMessage, remoteWarning, seconds, type BuildReporter } from "./build-reporters.js";
 import { planSummary } from "./plan-text.js";

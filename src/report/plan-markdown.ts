@@ -1,4 +1,4 @@
-import type { Plan, PlanAction } from "../build/plan.js";
+import type { Plan, PlanAction } from "../engine/plan.js";
 
 const SYMBOL: Record<PlanAction, string> = { create: "+", update: "~", delete: "-", fresh: "=" };
 const WORD: Record<PlanAction, string> = { create: "generate", update: "regenerate", delete: "remove", fresh: "fresh" };

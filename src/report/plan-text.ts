@@ -1,4 +1,4 @@
-import type { Plan, PlanAction } from "../build/plan.js";
+import type { Plan, PlanAction } from "../engine/plan.js";
 import type { Palette } from "./color.js";
 import { plural } from "./diagnostics.js";
 import { displayWidth, padEndDisplay, safe } from "./terminal-text.js";

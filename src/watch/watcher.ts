@@ -1,8 +1,8 @@
 import { watch as chokidarWatch, type FSWatcher } from "chokidar";
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { build, type BuildOptions, type BuildResult } from "../build/build.js";
-import type { BuildEvent } from "../build/events.js";
+import { build, type BuildOptions, type BuildResult } from "../engine/build.js";
+import type { BuildEvent } from "../engine/events.js";
 import type { Diagnostic } from "../story/diagnostics.js";
 import type { Story } from "../story/types.js";
 import { validateFile } from "../story/validate.js";

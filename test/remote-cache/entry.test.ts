@@ -1,7 +1,7 @@
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { build, type BuildEvent } from "../../src/build/build.js";
+import { build, type BuildEvent } from "../../src/engine/build.js";
 import { TestRenderer } from "../../src/render/test-renderer.js";
 import { decodeEntry, encodeEntry } from "../../src/remote-cache/entry.js";
 import { redactUrl } from "../../src/remote-cache/redact.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 // @ts-expect-error no type declarations
 import S3rver from "s3rver";
 import { afterEach, describe, expect, it } from "vitest";
-import { build, type BuildEvent } from "../../src/build/build.js";
+import { build, type BuildEvent } from "../../src/engine/build.js";
 import { FolderStore } from "../../src/remote-cache/folder.js";
 import { RemoteCache } from "../../src/remote-cache/remote-cache.js";
 import type { RemotePath, RemoteStore } from "../../src/remote-cache/store.js";

@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { build, plan } from "../../src/build/build.js";
+import { build, plan } from "../../src/engine/build.js";
 import { Cache } from "../../src/lock/cache.js";
 import { LocalRenderer } from "../../src/render/local/index.js";
 import type { DepOutput, Memo, Renderer, RenderInput, RenderNode, RenderResult } from "../../src/render/types.js";

@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import sharp from "sharp";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/engine/build.js";
 import { LocalRenderer } from "../../src/render/local/index.js";
 import { FPS, TITLE_FRAMES } from "../../src/render/local/layout.js";
 import { runBin, STACK_TRACE } from "../helpers/cli.js";

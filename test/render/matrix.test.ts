@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/engine/build.js";
 import { LocalRenderer } from "../../src/render/local/index.js";
 import { frameSize, TITLE_FRAMES } from "../../src/render/local/layout.js";
 import { synthesizeMusic } from "../../src/render/local/music.js";

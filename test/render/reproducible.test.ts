@@ -3,7 +3,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/engine/build.js";
 import { LocalRenderer } from "../../src/render/local/index.js";
 import { copyExample } from "../helpers/story-dir.js";
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/engine/build.js";
 import { LocalRenderer } from "../../src/render/local/index.js";
 import { TITLE_FRAMES } from "../../src/render/local/layout.js";
 import { integratedLoudness as loudnessOf } from "../../src/render/local/loudness.js";

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import type { Plan } from "../../src/build/plan.js";
+import type { Plan } from "../../src/engine/plan.js";
 import { palette } from "../../src/report/color.js";
 import { formatPlan } from "../../src/report/plan-text.js";
 import { displayWidth } from "../../src/report/terminal-text.js";

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { build, plan } from "../../src/build/build.js";
+import { build, plan } from "../../src/engine/build.js";
 import type { ApiStory } from "../../src/render/vimmerse/client.js";
 import { mapClips, VimmerseRenderer } from "../../src/render/vimmerse/index.js";
 import { fakeVimmersePerTest } from "../fake-vimmerse/per-test.js";

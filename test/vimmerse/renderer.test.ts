@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { build, plan } from "../../src/build/build.js";
+import { build, plan } from "../../src/engine/build.js";
 import { VimmerseRenderer } from "../../src/render/vimmerse/index.js";
 import { fakeVimmersePerTest } from "../fake-vimmerse/per-test.js";
 import { copyExample, editStory } from "../helpers/story-dir.js";

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { build } from "../../src/build/build.js";
+import { build } from "../../src/engine/build.js";
 import { TestRenderer } from "../../src/render/test-renderer.js";
 import type { BatchInput, RenderNode, RenderResult } from "../../src/render/types.js";
 import { copyExample, editStory } from "../helpers/story-dir.js";

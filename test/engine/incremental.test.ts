@@ -1,7 +1,7 @@
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { build, plan } from "../../src/build/build.js";
+import { build, plan } from "../../src/engine/build.js";
 import { TestRenderer } from "../../src/render/test-renderer.js";
 import { copyExample, editStory } from "../helpers/story-dir.js";
 

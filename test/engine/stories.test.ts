@@ -1,7 +1,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { buildStories } from "../../src/build/stories.js";
+import { buildStories } from "../../src/engine/stories.js";
 import { TestRenderer } from "../../src/render/test-renderer.js";
 import type { RenderInput, RenderResult } from "../../src/render/types.js";
 import { repoRoot, runBin } from "../helpers/cli.js";
