@@ -37,43 +37,66 @@ export interface Joined {
 }
 
 /**
- * Joins cloud clips into the final video with crossfades, in one ffmpeg pass:
- * each clip normalised to one size, FPS and sound format (silence where a clip
- * has none), cut into head, body and tail, each tail crossfaded into the next
- * head (an alpha fade over it: ffmpeg 4.1 has no xfade), the pieces
- * concatenated; the sound crossfaded alike, the music looped under it and
- * ducked by it, the whole brought to -16 LUFS. Every format is stated so that
- * newer ffmpegs negotiate the same graph, and the output carries no metadata,
- * clock or path: the same clips and ffmpeg give the same bytes.
+ * Joins cloud clips into the final video with crossfades: each clip normalised
+ * to one size, FPS and sound format (silence where a clip has none), cut into
+ * head, body and tail, each tail crossfaded into the next head (an alpha fade
+ * over it: ffmpeg 4.1 has no xfade), the pieces concatenated; the sound
+ * crossfaded alike, the music looped under it and ducked by it, the whole
+ * brought to -16 LUFS. Every format is stated so that newer ffmpegs negotiate
+ * the same graph, and the output carries no metadata, clock or path: the same
+ * clips and ffmpeg give the same bytes.
+ *
+ * Pictures and sound are made by two processes side by side, then muxed by
+ * stream copy: in one graph the sound's crossfades read every clip ahead of
+ * the pictures, and each clip's decoded frames waited in memory (about 160 MB
+ * per 1080p clip); apart, the pictures' graph decodes a clip when it is shown.
  */
 export async function joinCrossfade(ffmpeg: string, plan: JoinPlan, dir: string, memo: Memo, options: { signal?: AbortSignal; progress?: (fraction: number) => void } = {}): Promise<Joined> {
   if (plan.clips.length === 0) throw new FfmpegError("there are no clips to join");
+  const opts = options.signal ? { signal: options.signal } : {};
   const shapes = await inPool(plan.clips, 2, (clip) => clipShape(ffmpeg, clip, plan.encoder, dir, memo, options.signal));
   const fades = shapes.slice(1).map((s, i) => Math.min(TRANSITION_FRAMES, Math.floor((shapes[i]!.frames - 1) / 2), Math.floor((s.frames - 1) / 2)));
   const frames = shapes.reduce((sum, s) => sum + s.frames, 0) - fades.reduce((sum, x) => sum + x, 0);
-  const graph = filterGraph(plan, shapes, fades, frames);
+  const picture = join(dir, "picture.mp4");
+  const sound = join(dir, "sound.m4a");
+  const bitexact = ["-map_metadata", "-1", "-map_chapters", "-1", "-flags", "+bitexact", "-fflags", "+bitexact"];
+  await Promise.all([
+    runFfmpeg(
+      ffmpeg,
+      [
+        // One decoding thread per clip: a clip is decoded only while it is shown, and frame threads would hold more frames per clip.
+        ...plan.clips.flatMap((c) => ["-threads", "1", "-i", c]),
+        ...["-filter_complex", pictureGraph(plan, shapes, fades), "-map", "[vout]", "-an"],
+        // x264's threads are pinned: its output depends on their number, which differs between machines.
+        ...["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-threads:v", "2", "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", String(FPS), "-g", String(FPS * 2)],
+        ...bitexact,
+        picture,
+      ],
+      { ...opts, ...(options.progress ? { onProgress: (s: number) => options.progress!(Math.min(0.95, (s * FPS) / frames)) } : {}) },
+    ),
+    runFfmpeg(
+      ffmpeg,
+      [
+        ...plan.clips.flatMap((c) => ["-i", c]),
+        ...(plan.music ? ["-stream_loop", "-1", "-i", plan.music] : []),
+        ...["-filter_complex", soundGraph(plan, shapes, fades, frames), "-map", "[aout]", "-vn"],
+        ...["-c:a", "aac", "-b:a", "160k", "-ar", String(JOIN_RATE), "-ac", "2"],
+        ...bitexact,
+        ...["-f", "mp4", sound],
+      ],
+      opts,
+    ),
+  ]);
   const out = join(dir, "video.mp4");
-  const inputs = [...plan.clips.flatMap((c) => ["-i", c]), ...(plan.music ? ["-stream_loop", "-1", "-i", plan.music] : [])];
-  await runFfmpeg(
-    ffmpeg,
-    [
-      ...inputs,
-      ...["-filter_complex", graph, "-map", "[vout]", "-map", "[aout]"],
-      // x264's threads are pinned: its output depends on their number, which differs between machines.
-      ...["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-threads:v", "2", "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", String(FPS), "-g", String(FPS * 2)],
-      ...["-c:a", "aac", "-b:a", "160k", "-ar", String(JOIN_RATE), "-ac", "2"],
-      ...["-map_metadata", "-1", "-map_chapters", "-1", "-flags", "+bitexact", "-fflags", "+bitexact", "-movflags", "+faststart", out],
-    ],
-    { ...(options.signal ? { signal: options.signal } : {}), ...(options.progress ? { onProgress: (s: number) => options.progress!(Math.min(1, (s * FPS) / frames)) } : {}) },
-  );
+  await runFfmpeg(ffmpeg, ["-i", picture, "-i", sound, "-map", "0:v", "-map", "1:a", "-c", "copy", ...bitexact, "-movflags", "+faststart", out], opts);
+  options.progress?.(1);
   return { file: out, frames, seconds: frames / FPS };
 }
 
-function filterGraph(plan: JoinPlan, shapes: ClipShape[], fades: number[], frames: number): string {
+function pictureGraph(plan: JoinPlan, shapes: ClipShape[], fades: number[]): string {
   const { width, height } = plan;
   const parts: string[] = [];
   const segments: string[] = [];
-  const sounds: string[] = [];
   for (const [i, shape] of shapes.entries()) {
     const head = i > 0 ? fades[i - 1]! : 0;
     const tail = i < shapes.length - 1 ? fades[i]! : 0;
@@ -89,14 +112,20 @@ function filterGraph(plan: JoinPlan, shapes: ClipShape[], fades: number[], frame
       segments.push(`[x${i}]`);
     }
     segments.push(`[body${i}]`);
+  }
+  parts.push(`${segments.join("")}concat=n=${segments.length}:v=1:a=0,format=yuv420p[vout]`);
+  return parts.join(";");
+}
 
+function soundGraph(plan: JoinPlan, shapes: ClipShape[], fades: number[], frames: number): string {
+  const parts: string[] = [];
+  const sounds: string[] = [];
+  for (const [i, shape] of shapes.entries()) {
     const samples = shape.frames * SAMPLES_PER_FRAME;
     const source = shape.audio ? `[${i}:a:0]asetpts=PTS-STARTPTS,aresample=${JOIN_RATE},${AUDIO_FORMAT}` : `anullsrc=channel_layout=stereo:sample_rate=${JOIN_RATE},${AUDIO_FORMAT}`;
     parts.push(`${source},apad,atrim=end_sample=${samples}[a${i}]`);
     sounds.push(`[a${i}]`);
   }
-  parts.push(`${segments.join("")}concat=n=${segments.length}:v=1:a=0,format=yuv420p[vout]`);
-
   let speech = sounds[0]!;
   for (let i = 1; i < sounds.length; i++) {
     parts.push(`${speech}${sounds[i]}acrossfade=ns=${fades[i - 1]! * SAMPLES_PER_FRAME}:c1=tri:c2=tri[s${i}]`);
