@@ -65,6 +65,12 @@ async function centreColour(file: string, frame: number): Promise<[number, numbe
   return [data[i]!, data[i + 1]!, data[i + 2]!];
 }
 
+/** Mean volume in dB of one second of a video's sound from `at` seconds (-91 dB: silence). */
+function meanVolume(file: string, at: number): number {
+  const out = spawnSync(ffmpeg(), ["-hide_banner", "-nostats", "-ss", String(at), "-t", "1", "-i", file, "-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"], { encoding: "utf8" }).stderr;
+  return Number(/mean_volume: (-?[\d.]+) dB/.exec(out)?.[1]);
+}
+
 const distance = (a: readonly number[], b: readonly number[]) => Math.hypot(...a.map((v, i) => v - b[i]!));
 
 const concats = () => fake.api.arrivals.filter((a) => a.startsWith("POST") && a.endsWith("/concat"));
@@ -94,8 +100,13 @@ describe("transitions: crossfade with the cloud renderer", () => {
     expect(integratedLoudness(video)).toBeGreaterThan(-18);
     expect(integratedLoudness(video)).toBeLessThan(-14);
 
-    // The middle of each scene shows the colour of the clip made from that scene's image, in play order.
+    // The clips differ as cloud clips do: the join made them one size, one frame rate, one sound format.
     const lock = await lockOf(dir);
+    const looks = SCENES.map((scene) => fake.api.lookOfImage(lock.nodes[`scene/${scene.id}/image`]!.remote!.url as string));
+    expect(new Set(looks.map((l) => `${l.width}x${l.height}@${l.fps}`)).size).toBe(SCENES.length);
+    expect(looks.map((l) => l.audio)).toContain(false);
+
+    // The middle of each scene shows the colour of the clip made from that scene's image, in play order.
     let start = 0;
     for (const scene of SCENES) {
       const expected = fake.api.lookOfImage(lock.nodes[`scene/${scene.id}/image`]!.remote!.url as string).colour;
@@ -103,6 +114,11 @@ describe("transitions: crossfade with the cloud renderer", () => {
       expect(distance(seen, expected), `${scene.id}: ${seen.join(",")} against ${expected.join(",")}`).toBeLessThan(40);
       start += scene.seconds * FPS - TRANSITION_FRAMES;
     }
+    // A clip without sound still has the music under it.
+    const silent = SCENES.findIndex((_, i) => !looks[i]!.audio);
+    const silentStart = SCENES.slice(0, silent).reduce((sum, s) => sum + s.seconds * FPS - TRANSITION_FRAMES, 0) / FPS;
+    expect(meanVolume(video, silentStart + 1)).toBeGreaterThan(-50);
+
     // Halfway through a crossfade, both scenes show.
     const first = fake.api.lookOfImage(lock.nodes["scene/dawn/image"]!.remote!.url as string).colour;
     const second = fake.api.lookOfImage(lock.nodes["scene/noon/image"]!.remote!.url as string).colour;
