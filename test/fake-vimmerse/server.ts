@@ -106,7 +106,7 @@ export interface FakeOptions {
 }
 
 export class FakeVimmerse {
-  readonly realMedia: boolean;
+  realMedia: boolean;
   /**
    * The look of each scene image made (a clip made from it shows that look's colour),
    * by the scene's description: the same scene looks the same in every build.

@@ -173,6 +173,15 @@ describe("transitions: crossfade with the cloud renderer", () => {
     expect(planned.plan.credits).toBe(0);
   }, 60_000);
 
+  it("clips ffmpeg cannot read fail the video alone, with what to do", async () => {
+    const { story } = await storyFile("crossfade");
+    fake.api.realMedia = false;
+    const result = await build(story, { renderer: renderer(), jobs: 4 });
+    const failed = !result.ok && result.failure.reason === "nodes-failed" ? result.failure.summary.failed : [];
+    expect(failed.map((f) => f.id)).toEqual(["video"]);
+    expect(failed[0]!.error).toMatch(/^joining the clips with crossfades failed: .* \(hint: build again with --force video .*write transitions: cut/);
+  }, 60_000);
+
   it("without a usable ffmpeg a crossfade story stops before any call and says what to do; a cut story needs none", async () => {
     const { dir } = await storyFile("crossfade");
     const broken = { STORYC_FFMPEG: join(dir, "no-such-ffmpeg") };

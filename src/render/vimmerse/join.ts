@@ -30,6 +30,11 @@ export interface ClipShape {
   audio: boolean;
 }
 
+/** A join that ffmpeg could not make, with what the user can do about it. */
+export class JoinError extends Error {
+  readonly hint = "build again with --force video to retry the join; if a clip is at fault, --force its scene's clip, or write transitions: cut to let the Story API join the clips";
+}
+
 export interface Joined {
   file: string;
   frames: number;
@@ -52,6 +57,15 @@ export interface Joined {
  * per 1080p clip); apart, the pictures' graph decodes a clip when it is shown.
  */
 export async function joinCrossfade(ffmpeg: string, plan: JoinPlan, dir: string, memo: Memo, options: { signal?: AbortSignal; progress?: (fraction: number) => void } = {}): Promise<Joined> {
+  try {
+    return await joinPasses(ffmpeg, plan, dir, memo, options);
+  } catch (error) {
+    if (error instanceof FfmpegError) throw new JoinError(`joining the clips with crossfades failed: ${error.message}`);
+    throw error;
+  }
+}
+
+async function joinPasses(ffmpeg: string, plan: JoinPlan, dir: string, memo: Memo, options: { signal?: AbortSignal; progress?: (fraction: number) => void }): Promise<Joined> {
   if (plan.clips.length === 0) throw new FfmpegError("there are no clips to join");
   const opts = options.signal ? { signal: options.signal } : {};
   const shapes = await inPool(plan.clips, 2, (clip) => clipShape(ffmpeg, clip, plan.encoder, dir, memo, options.signal));
