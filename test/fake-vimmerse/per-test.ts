@@ -1,14 +1,14 @@
 import { afterEach, beforeEach } from "vitest";
-import { FakeVimmerse } from "./server.js";
+import { FakeVimmerse, type FakeOptions } from "./server.js";
 
 /**
  * A fresh fake Story API for each test of the calling file, and the
  * environment that points storyc at it (polling fast, as tests need).
  */
-export function fakeVimmersePerTest(): { readonly api: FakeVimmerse; env(): Record<string, string> } {
+export function fakeVimmersePerTest(options: FakeOptions = {}): { readonly api: FakeVimmerse; env(): Record<string, string> } {
   let api: FakeVimmerse | undefined;
   beforeEach(async () => {
-    api = new FakeVimmerse();
+    api = new FakeVimmerse(options);
     await api.start();
   });
   afterEach(async () => {

@@ -1,8 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { audioBytes, clipBytes, clipLook, LOOK_COLOURS, pngBytes, type ClipLook } from "./media.js";
 
 /**
  * A fake Vimmerse Story API for tests: real HTTP on 127.0.0.1 that checks the
@@ -96,7 +99,22 @@ export const FAKE_PRICES = { element: 3, music: 4, sceneImage: 3, narration: 1, 
 const PAID = /^POST \/story(\/idea-2-video|\/[^/]+\/(elements|scenes|videos|concat))?$/;
 const TINY_PNG = Buffer.from("89504e470d0a1a0a0000000d4948445200000001000000010806000000" + "1f15c4890000000d49444154789c6360f8ffbf1e0005fe02fea7d6a1d40000000049454e44ae426082", "hex");
 
+export interface FakeOptions {
+  /**
+   * Serve real media (H.264 + AAC clips, MP3 audio, PNGs) instead of text: for
+   * tests that decode what the API made. Off by default, which keeps other tests fast.
+   */
+  realMedia?: boolean;
+}
+
 export class FakeVimmerse {
+  realMedia: boolean;
+  /**
+   * The look of each scene image made (a clip made from it shows that look's colour),
+   * by the scene's description: the same scene looks the same in every build.
+   */
+  private readonly looks = new Map<string, number>();
+  private readonly imageLooks = new Map<string, number>();
   readonly key = `test-key-${randomUUID()}`;
   readonly calls: CallRecord[] = [];
   /** Every request as it arrived ("GET /story/..."), answered or not. */
@@ -113,6 +131,8 @@ export class FakeVimmerse {
   failClip: { when: (imageUrl: string) => boolean; reason: string } | null = null;
   /** Files fetched from /files/, the fake's stand-in for a user's published story folder. */
   readonly fileRequests: string[] = [];
+  /** A folder published under /files/<prefix>: its files are served as they are, where a test needs their real bytes. */
+  published: { prefix: string; dir: string } | null = null;
   /** Paid requests that arrived while an earlier paid job of the same story was still running. */
   overlaps = 0;
   /** Which image each clip URL was made from, and for how long: the truth a test checks mappings against. */
@@ -134,6 +154,17 @@ export class FakeVimmerse {
   private server: Server | null = null;
   private clock = 0;
   url = "";
+
+  constructor(options: FakeOptions = {}) {
+    this.realMedia = options.realMedia ?? false;
+  }
+
+  /** The look of clips made from this image: a colour, a size, a frame rate, sound or not. */
+  lookOfImage(imageUrl: string): ClipLook {
+    let index = this.imageLooks.get(imageUrl);
+    if (index === undefined) index = [...imageUrl].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % LOOK_COLOURS.length;
+    return clipLook(index);
+  }
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -164,10 +195,15 @@ export class FakeVimmerse {
     const url = new URL(req.url ?? "/", this.url);
     const method = req.method ?? "GET";
     const body = await readBody(req);
-    if (url.pathname.startsWith("/media/")) return this.serveMedia(url.pathname.slice(7), res);
+    if (url.pathname.startsWith("/media/")) return void (await this.serveMedia(url.pathname.slice(7), res));
     // A stand-in for where a user publishes the story's own files (STORYC_MEDIA_BASE_URL).
     if (url.pathname.startsWith("/files/")) {
-      this.fileRequests.push(decodeURIComponent(url.pathname.slice(7)));
+      const name = decodeURIComponent(url.pathname.slice(7));
+      this.fileRequests.push(name);
+      if (this.published && name.startsWith(this.published.prefix) && !name.split("/").includes("..")) {
+        const bytes = await readFile(join(this.published.dir, name.slice(this.published.prefix.length))).catch(() => null);
+        return void (bytes ? res.writeHead(200, { "content-type": "application/octet-stream" }).end(bytes) : res.writeHead(404).end());
+      }
       return void res.writeHead(200, { "content-type": "application/octet-stream" }).end(`published ${url.pathname}\n`);
     }
 
@@ -232,13 +268,18 @@ export class FakeVimmerse {
     return url;
   }
 
-  private serveMedia(name: string, res: ServerResponse): void {
+  private async serveMedia(name: string, res: ServerResponse): Promise<void> {
     if (!/^[a-z]+-[0-9a-f-]+\.(png|mp3|mp4)$/.test(name)) return void res.writeHead(404).end();
     // A clip's bytes name the image it was made from, so a test can check by content which scene it shows.
     const source = this.clipSources.get(`${this.url}/media/${name}`);
     const language = this.narrationLanguages.get(`${this.url}/media/${name}`);
     const text = source ? `fake ${name} from ${source.imageUrl} for ${source.duration}s\n` : language ? `fake ${name} in ${language}\n` : `fake ${name}\n`;
-    const bytes = name.endsWith(".png") ? Buffer.concat([TINY_PNG, Buffer.from(name)]) : Buffer.from(text.repeat(20));
+    let bytes: Buffer;
+    if (!this.realMedia) bytes = name.endsWith(".png") ? Buffer.concat([TINY_PNG, Buffer.from(name)]) : Buffer.from(text.repeat(20));
+    else if (name.endsWith(".png")) bytes = await pngBytes(this.lookOfImage(`${this.url}/media/${name}`).colour);
+    else if (name.endsWith(".mp3")) bytes = await audioBytes(name.startsWith("music-") ? 220 : 440, name.startsWith("music-") ? 6 : 2, text.trim());
+    // The final cut of /concat or idea-2-video: a clip of its own, black.
+    else bytes = await clipBytes(source ? this.lookOfImage(source.imageUrl) : { ...clipLook(0), colour: [0, 0, 0] }, source?.duration ?? 2, text.trim());
     res.writeHead(200, { "content-type": name.endsWith(".png") ? "image/png" : name.endsWith(".mp3") ? "audio/mpeg" : "video/mp4", "content-length": String(bytes.length) }).end(bytes);
   }
 
@@ -367,6 +408,9 @@ export class FakeVimmerse {
       for (const s of (board.scenes ?? []) as Array<Record<string, unknown>>) {
         if (!s.image_url) {
           s.image_url = this.media("scene", "png");
+          const description = String(s.image_description ?? s.description ?? "");
+          if (!this.looks.has(description)) this.looks.set(description, this.looks.size);
+          this.imageLooks.set(String(s.image_url), this.looks.get(description)!);
           this.generated.sceneImages++;
           story.used_credits += FAKE_PRICES.sceneImage;
         }

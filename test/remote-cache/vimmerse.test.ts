@@ -6,7 +6,8 @@ import { startNginxCache, type NginxCache } from "../helpers/nginx.js";
 import { TempDirs } from "../helpers/story-repo.js";
 import { fakeVimmersePerTest } from "../fake-vimmerse/per-test.js";
 
-const fake = fakeVimmersePerTest();
+// suited-man crossfades: its video is joined here from real clips.
+const fake = fakeVimmersePerTest({ realMedia: true });
 const temps = new TempDirs();
 const servers: NginxCache[] = [];
 afterEach(async () => {
@@ -40,8 +41,10 @@ describe("paid work shared through the remote cache (cloud renderer, fake Story 
     expect(third.code).toBe(0);
     const lock = JSON.parse(await readFile(join(other, "suited-man.lock"), "utf8")) as { nodes: Record<string, { remote?: Record<string, unknown> }> };
     const original = JSON.parse(await readFile(join(repo, "suited-man.lock"), "utf8")) as typeof lock;
-    expect(lock.nodes["video"]?.remote).toEqual(original.nodes["video"]?.remote);
-    expect(lock.nodes["video"]?.remote).toBeDefined();
+    const clip = "scene/introduction/clip";
+    expect(lock.nodes[clip]?.remote).toEqual(original.nodes[clip]?.remote);
+    expect(lock.nodes[clip]?.remote).toBeDefined();
+    expect(await readFile(join(other, "out", "suited-man", "suited-man.mp4"))).toEqual(video);
 
     expect(fake.api.arrivals.filter((a) => a.startsWith("POST")).length).toBe(paid);
   }, 120_000);

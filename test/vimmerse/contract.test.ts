@@ -9,7 +9,8 @@ import { fakeVimmersePerTest } from "../fake-vimmerse/per-test.js";
 import { runBin } from "../helpers/cli.js";
 import { copyExample, editStory } from "../helpers/story-dir.js";
 
-const fake = fakeVimmersePerTest();
+// Crossfade stories are joined here from real clips.
+const fake = fakeVimmersePerTest({ realMedia: true });
 const dirs: string[] = [];
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
@@ -93,21 +94,19 @@ describe("clips land in their scenes", () => {
     expect(concat.fields.concat_video_urls).toEqual(["short", "medium", "long"].map((s) => lock.nodes[`scene/${s}/clip`]!.remote!.url));
   });
 
-  it("a crossfade story asks for no AI transition videos, and joins only scene clips", async () => {
-    const { dir, story } = await storyFile(threeDurations("crossfade"));
+  it("a crossfade story asks for no AI transition videos and no /concat: its scene clips are joined here", async () => {
+    const { story } = await storyFile(threeDurations("crossfade"));
     const result = await build(story, { renderer: renderer(), jobs: 4 });
     expect(result.ok).toBe(true);
     const videos = fake.api.paidCalls().filter((c) => c.path.endsWith("/videos"));
     expect(videos).toHaveLength(3);
     for (const call of videos) expect(call.fields.is_transition).toBe(false);
     expect(fake.api.generated.transitions).toBe(0);
-    const lock = await lockOf(dir);
-    const concat = fake.api.paidCalls().find((c) => c.path.endsWith("/concat"))!;
-    expect(concat.fields.concat_video_urls).toEqual(["short", "medium", "long"].map((s) => lock.nodes[`scene/${s}/clip`]!.remote!.url));
-    // The plan says how the cloud joins a crossfade story, instead of hiding it.
+    expect(fake.api.calls.filter((c) => c.path.endsWith("/concat"))).toEqual([]);
+    // The plan says how the video is joined.
     await editStory(story, "title: Three Clocks", "title: Three Clocks Again");
     const planned = await plan(story, { renderer: renderer() });
-    expect(planned.ok && planned.plan.items.find((i) => i.id === "video")!.notes).toEqual(["transitions: crossfade — the Story API's /concat joins clips with cuts; no AI transition videos are asked for"]);
+    expect(planned.ok && planned.plan.items.find((i) => i.id === "video")!.notes).toEqual([expect.stringMatching(/^transitions: crossfade — the clips are joined here with ffmpeg \S+, crossfading; no \/concat call, no concat credit$/)]);
   });
 
   it("a failed media fails its own clip with the API's reason; the next build makes only that clip", async () => {
@@ -281,6 +280,8 @@ describe("local reference files", () => {
   it("with a base URL for the story's files, each file is sent as its URL and nothing is generated for it", async () => {
     const { story } = await example("lighthouse", "lighthouse.yaml");
     const base = `${fake.api.url}/files/lighthouse/`;
+    // The crossfade join decodes the music: the published folder serves the story's own files.
+    fake.api.published = { prefix: "lighthouse/", dir: join(story, "..") };
     const planned = await plan(story, { renderer: renderer({ STORYC_MEDIA_BASE_URL: base }) });
     expect(planned.ok && planned.plan.items.find((i) => i.id === "music")!.notes).toEqual([`refs/theme.wav reaches the API as ${base}refs/theme.wav (STORYC_MEDIA_BASE_URL)`]);
     const result = await build(story, { renderer: renderer({ STORYC_MEDIA_BASE_URL: base }), jobs: 4 });
@@ -302,16 +303,16 @@ describe("spend as the API reports it", () => {
     expect(r.code).toBe(0);
     const used = [...fake.api.stories.values()].reduce((sum, s) => sum + s.used_credits, 0);
     expect(used).toBeGreaterThan(0);
-    expect(r.stdout).toContain(`Credits: ${used} used (estimated 118)`);
+    expect(r.stdout).toContain(`Credits: ${used} used (estimated 117)`);
     const lock = await lockOf(dir, "suited-man.lock");
     const perNode = Object.values(lock.nodes).reduce((sum, n) => sum + (typeof n.remote?.credits === "number" ? n.remote.credits : 0), 0);
     expect(perNode).toBe(used);
   }, 30_000);
 
   it("/concat is not paid again when the clips and music it joins did not change", async () => {
-    const { story } = await example("suited-man", "suited-man.yaml");
+    const { story } = await storyFile(threeDurations("cut"));
     expect((await build(story, { renderer: renderer(), jobs: 4 })).ok).toBe(true);
-    await editStory(story, "title: Suited Man\n", "title: The Suited Man\n");
+    await editStory(story, "title: Three Clocks\n", "title: Three Clocks Again\n");
     const calls = fake.api.calls.length;
     const rendered: string[] = [];
     const again = await build(story, { renderer: renderer(), jobs: 4, onEvent: (e) => e.type === "node-done" && !e.restored && rendered.push(e.id) });

@@ -6,7 +6,8 @@ import { VimmerseRenderer } from "../../src/render/vimmerse/index.js";
 import { fakeVimmersePerTest } from "../fake-vimmerse/per-test.js";
 import { copyExample, editStory } from "../helpers/story-dir.js";
 
-const fake = fakeVimmersePerTest();
+// suited-man crossfades: its video is joined here from real clips.
+const fake = fakeVimmersePerTest({ realMedia: true });
 const env = () => fake.env();
 
 async function cloudBuild(story: string, extra: Partial<Parameters<typeof build>[1]> = {}) {
@@ -132,8 +133,8 @@ describe("faults", () => {
     const failed = !result.ok && result.failure.reason === "nodes-failed" ? result.failure.summary.failed : [];
     // suited-man's elements request: 3 elements x 2 and the music 5
     expect(failed[0]!.error).toMatch(/not enough credit .*Insufficient credit.*this request needs about 11 credits/);
-    // Nothing was made: all of the plan's 118 credits remain to be paid for.
-    expect(!result.ok && result.failure.reason === "nodes-failed" && result.failure.summary.credits).toEqual({ estimated: 118, used: null, remaining: 118 });
+    // Nothing was made: all of the plan's 117 credits remain to be paid for.
+    expect(!result.ok && result.failure.reason === "nodes-failed" && result.failure.summary.credits).toEqual({ estimated: 117, used: null, remaining: 117 });
   });
 
   it("a wrong key is reported without printing it", async () => {

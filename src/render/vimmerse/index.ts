@@ -4,11 +4,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { hashJson } from "../../graph/hash.js";
 import { isLocalMedia, type MediaRef } from "../../graph/inputs.js";
 import type { ImageSettings, NodeInputs } from "../../graph/inputs.js";
-import type { GraphNode, NodeKind } from "../../graph/nodes.js";
+import type { GraphNode, NodeKind, ToolchainOf } from "../../graph/nodes.js";
 import type { RemoteRecord } from "../../lock/lockfile.js";
 import { RendererUnavailableError, type BatchInput, type BuildContext, type DepOutput, type Renderer, type RendererReview, type RenderInput, type RenderNode, type RenderResult } from "../types.js";
 import { VimmerseApiError, VimmerseClient, type ApiScene, type ApiStory, type ApiStoryboard } from "./client.js";
+import { frameSize } from "../local/layout.js";
 import { download } from "./download.js";
+import { joinCrossfade } from "./join.js";
+import { JoinToolchain } from "./join-tools.js";
 import { TransientError, withRetries } from "./retry.js";
 import { WebhookReceiver } from "./webhook.js";
 
@@ -81,6 +84,8 @@ export class VimmerseRenderer implements Renderer {
   private webhook: WebhookReceiver | null = null;
   private readonly pollMs: number;
   private readonly pollMaxMs: number;
+  /** The ffmpeg that joins a crossfade story's clips here, found when a story first asks for it. */
+  private joinTools: JoinToolchain;
 
   constructor(private readonly config: VimmerseOptions = {}) {
     this.env = config.env ?? process.env;
@@ -89,6 +94,18 @@ export class VimmerseRenderer implements Renderer {
     const base = this.env.STORYC_MEDIA_BASE_URL?.trim();
     this.localMedia = { ...(base ? { baseUrl: base.endsWith("/") ? base : `${base}/` } : {}), generate: this.env.STORYC_VIMMERSE_LOCAL_MEDIA === "generate" };
     this.options = this.localMedia.generate && !this.localMedia.baseUrl ? { local_media: "generate" } : {};
+    this.joinTools = new JoinToolchain(this.env);
+  }
+
+  /**
+   * A crossfaded video is made here by ffmpeg, not by the API: its key names that
+   * ffmpeg's build and the join's revision, like the local renderer's keys. Every
+   * other node is made by the API and keeps its key, so no paid work is keyed anew,
+   * and a cut story never looks for ffmpeg.
+   */
+  async toolchain(cacheDir: string): Promise<ToolchainOf> {
+    this.joinTools = new JoinToolchain(this.env, cacheDir);
+    return (kind, inputs) => (kind === "video" && crossfades(inputs as NodeInputs["video"]) ? this.joinTools.keyPart() : undefined);
   }
 
   /** The URL the API fetches a file the story names from, or undefined when the API must make it. */
@@ -107,11 +124,12 @@ export class VimmerseRenderer implements Renderer {
   review(nodes: ReadonlyArray<RenderNode>): RendererReview {
     const notes: Record<string, string[]> = {};
     const stranded = new Map<string, string[]>();
+    const blocking: RendererReview["blocking"] = [];
     for (const node of nodes) {
-      if (node.kind === "video" && node.inputs.settings.transitions === "crossfade") {
-        // Said, not hidden: the contract's /concat has no crossfade, and AI transition videos
-        // (is_transition) are extra paid clips, not a crossfade, so none are asked for.
-        (notes[node.id] ??= []).push("transitions: crossfade — the Story API's /concat joins clips with cuts; no AI transition videos are asked for");
+      if (node.kind === "video") {
+        const joining = this.joinReview(node.inputs);
+        if ("note" in joining) (notes[node.id] ??= []).push(joining.note);
+        else blocking.push(joining.blocking);
       }
       const ref = mediaOf(node);
       if (!ref) continue;
@@ -125,11 +143,32 @@ export class VimmerseRenderer implements Renderer {
       else if (this.localMedia.generate) note(`${ref.file} cannot be sent to the API: it generates this instead (~${generationCredits(node)} credits)`);
       else stranded.set(ref.file, [...(stranded.get(ref.file) ?? []), node.id]);
     }
-    const blocking = [...stranded].map(([file, ids]) => ({
+    blocking.push(...[...stranded].map(([file, ids]) => ({
       message: `${file} (${ids.join(", ")}) is a local file, and the Story API takes images and music only as URLs: it would be dropped and paid for again`,
       hint: `host it at a public URL and write that URL in the story, or publish the story's folder and set STORYC_MEDIA_BASE_URL to its URL, or set STORYC_VIMMERSE_LOCAL_MEDIA=generate to let the API generate it (~${ids.reduce((sum, id) => sum + generationCredits(nodes.find((n) => n.id === id)!), 0)} credits)`,
-    }));
+    })));
     return { notes, blocking };
+  }
+
+  /**
+   * How the video will be joined, for the plan: the contract's /concat joins
+   * with cuts only, so a crossfade is made here, and needs an ffmpeg that can.
+   * AI transition videos (is_transition) are extra paid clips, not a crossfade:
+   * none are asked for.
+   */
+  private joinReview(inputs: NodeInputs["video"]): { note: string } | { blocking: { message: string; hint: string } } {
+    if (!crossfades(inputs)) return { note: `transitions: cut — the Story API's /concat joins the clips (~${CREDITS.concat} credit)` };
+    const unusable = this.joinTools.unusable();
+    if (unusable) {
+      return {
+        blocking: {
+          message: `transitions: crossfade — the clips are joined here with ffmpeg, and ${unusable.message}`,
+          hint: `${unusable.hint}; or write transitions: cut in the story's settings to let the Story API's /concat join them with cuts`,
+        },
+      };
+    }
+    const ffmpeg = this.joinTools.ffmpeg() as { version: string };
+    return { note: `transitions: crossfade — the clips are joined here with ffmpeg ${ffmpeg.version}, crossfading; no /concat call, no concat credit` };
   }
 
   async prepare(): Promise<void> {
@@ -160,7 +199,7 @@ export class VimmerseRenderer implements Renderer {
       case "scene-clip":
         return CREDITS.perVideoSecond * Number(node.inputs.duration ?? 5);
       case "video":
-        return CREDITS.concat;
+        return crossfades(node.inputs) ? 0 : CREDITS.concat;
       case "title":
         return 0;
     }
@@ -434,6 +473,7 @@ export class VimmerseRenderer implements Renderer {
    * reused: the API would make the same cut and charge for it again.
    */
   private async renderVideo(input: RenderInput<"video">): Promise<RenderResult> {
+    if (crossfades(input.node.inputs)) return this.joinHere(input);
     const clips = ([] as DepOutput[]).concat(input.deps.clips ?? []);
     const urls = clips.map((c) => depUrl(c));
     const lost = clips.filter((_, i) => !urls[i]).map((c) => c.id);
@@ -460,6 +500,34 @@ export class VimmerseRenderer implements Renderer {
     await writeFile(`${file.path}.url.json`, JSON.stringify({ url: done.video_url, storyId }));
     await input.memo.put(`${memoKey}:url`, `${file.path}.url.json`);
     return fetched;
+  }
+
+  /**
+   * A crossfade story's video, joined here from the clips and music the build
+   * downloaded (sha256-checked in the cache): the API is not called, and
+   * nothing is paid. The size follows the story's aspect ratio, whatever the
+   * clips' own sizes.
+   */
+  private async joinHere(input: RenderInput<"video">): Promise<RenderResult> {
+    const ffmpeg = this.joinTools.ffmpeg();
+    if (ffmpeg instanceof Error) throw ffmpeg;
+    const clips = ([] as DepOutput[]).concat(input.deps.clips ?? []);
+    const music = input.deps.music as DepOutput | undefined;
+    const fileOf = (dep: DepOutput) => {
+      const file = Object.values(dep.files)[0];
+      if (!file) throw new Error(`${dep.id} has no file to join`);
+      return file;
+    };
+    const { width, height } = frameSize(input.node.inputs.settings.aspect_ratio, "standard");
+    const joined = await joinCrossfade(
+      ffmpeg.path,
+      { clips: clips.map(fileOf), ...(music ? { music: fileOf(music) } : {}), width, height, encoder: `${ffmpeg.version}-${ffmpeg.build.slice(0, 16)}` },
+      input.workDir,
+      input.memo,
+      { signal: input.signal, progress: (f) => input.progress(f, "joining the clips with crossfades") },
+    );
+    this.spent.set(input.node.id, 0);
+    return { files: [{ name: "video.mp4", path: joined.file }], meta: { seconds: Number(joined.seconds.toFixed(3)), joined: "crossfade" } };
   }
 
   /**
@@ -647,6 +715,11 @@ export class VimmerseRenderer implements Renderer {
       delay = Math.min(this.pollMaxMs, Math.max(this.pollMs, Math.round(delay * 1.6)));
     }
   }
+}
+
+/** Whether the video is joined with crossfades (here) rather than cuts (by /concat). */
+function crossfades(inputs: NodeInputs["video"]): boolean {
+  return inputs.settings.transitions === "crossfade";
 }
 
 /** Where a dependency's remote copy is: in its outputs' meta, or in the lockfile's record of it. */
