@@ -33,7 +33,7 @@ export async function draftStory(options: DraftOptions): Promise<Draft> {
   if (wantCloud && env.VIMMERSE_API_KEY) {
     const { VimmerseClient } = await import("../render/vimmerse/client.js");
     const { fromApiStoryboard } = await import("../render/vimmerse/storyboard.js");
-    const { languageName } = await import("../render/vimmerse/index.js");
+    const { languageName } = await import("../render/vimmerse/language.js");
     const client = new VimmerseClient({ apiKey: env.VIMMERSE_API_KEY, ...(env.VIMMERSE_API_URL ? { baseUrl: env.VIMMERSE_API_URL } : {}) });
     const created = await client.createStory(
       {

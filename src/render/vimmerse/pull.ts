@@ -11,7 +11,8 @@ import type { AspectRatio, Story } from "../../story/types.js";
 import { loadValidStory } from "../../story/valid-story-cache.js";
 import { DEFAULT_API_URL, VimmerseApiError, VimmerseClient, type ApiStory } from "./client.js";
 import { download } from "./download.js";
-import { findElementUrl, mapClips, VimmerseRenderer } from "./index.js";
+import { findElementUrl, mapClips } from "./answers.js";
+import { VimmerseRenderer } from "./index.js";
 import { fromApiStoryboard } from "./storyboard.js";
 
 export interface PullOptions {
