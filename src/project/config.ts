@@ -15,7 +15,7 @@ export const CONFIG_FILE = "storyc.config.yaml";
 export interface ProjectConfig {
   renderer?: "local" | "vimmerse" | "test";
   jobs?: number;
-  quality?: "standard" | "high";
+  quality?: "standard" | "high" | "draft";
   /** Relative to the project root. */
   out?: string;
   /** The team cache's URL or folder; never with credentials. */

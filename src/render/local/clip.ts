@@ -2,7 +2,7 @@ import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Memo } from "../types.js";
 import { runFfmpeg } from "./ffmpeg.js";
-import { FPS, videoEncodeArgs } from "./layout.js";
+import { FPS, videoEncodeArgs, type Quality } from "./layout.js";
 import { zoompanExpressions, type Motion } from "./motion.js";
 
 export interface ClipPlan {
@@ -16,6 +16,8 @@ export interface ClipPlan {
   transition: number;
   /** Whether something fades into this clip (a title card has nothing before it, so no head). */
   head?: boolean;
+  /** The encoder's settings (layout.ts); standard when absent. */
+  quality?: Quality;
 }
 
 export interface ClipFiles {
@@ -59,7 +61,7 @@ function partsOf(plan: ClipPlan): Part[] {
 
 export interface ClipMemo {
   memo: Memo;
-  /** Names everything the pictures are made from but the frames: ffmpeg build, still, motion, size. */
+  /** Names everything the pictures are made from but the frames, motion, size and quality: ffmpeg build, still. */
   prefix: string;
 }
 
@@ -80,7 +82,8 @@ export async function encodeClip(
   const total = plan.frames + plan.transition;
   const span = Math.ceil(total / CHUNK_FRAMES) * CHUNK_FRAMES;
   const parts = partsOf(plan);
-  const keyOf = (p: Part) => `${options.memo!.prefix}/${plan.motion}/${span}/${p.start}/${p.count}/${plan.width}x${plan.height}`;
+  const quality = plan.quality ?? "standard";
+  const keyOf = (p: Part) => `${options.memo!.prefix}/${plan.motion}/${span}/${p.start}/${p.count}/${plan.width}x${plan.height}/${quality}`;
   const files: string[] = await Promise.all(parts.map(async (p) => (options.memo ? ((await options.memo.memo.get(keyOf(p))) ?? "") : "")));
   const missing = parts.map((p, i) => ({ p, i })).filter(({ i }) => !files[i]);
   if (missing.length) {
@@ -100,7 +103,7 @@ export async function encodeClip(
           : (({ z, x, y }) => `zoompan=z='${z}':x='${x}':y='${y}':d=${p.count}:s=${plan.width}x${plan.height}:fps=${FPS},format=yuv420p`)(zoompanExpressions(plan.motion, span, p.start));
       const out = join(dir, `part-${p.start}-${p.count}.mp4`);
       const progress = options.onProgress ? { onProgress: (s: number) => options.onProgress!(Math.min(1, (done + s * FPS) / drawn)) } : {};
-      await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", `${still},${chain}[v]`, "-map", "[v]", "-frames:v", String(p.count), ...videoEncodeArgs(), out], {
+      await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", `${still},${chain}[v]`, "-map", "[v]", "-frames:v", String(p.count), ...videoEncodeArgs(quality), out], {
         ...(options.signal ? { signal: options.signal } : {}),
         ...progress,
       });

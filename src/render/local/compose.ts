@@ -3,7 +3,7 @@ import { hashJson } from "../../graph/hash.js";
 import { basename, join } from "node:path";
 import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.js";
-import { FPS, NARRATION_LEAD_IN, videoEncodeArgs } from "./layout.js";
+import { FPS, NARRATION_LEAD_IN, videoEncodeArgs, type Quality } from "./layout.js";
 import { encodePieces, LOUDNESS_TARGET, mixPiece, resample, SOUND_RATE } from "./sound.js";
 import { escapeXml } from "./stills.js";
 import { splitCues, toSrt, toVtt, type Cue } from "./subtitles.js";
@@ -26,6 +26,8 @@ export interface ComposeScene {
 export interface ComposePlan {
   width: number;
   height: number;
+  /** The encoder's settings for the crossfades: the clips' own, so that all segments join by stream copy. */
+  quality: Quality;
   transition: number;
   title?: { frames: number; body: string; tail?: string; still: string };
   music?: string;
@@ -162,7 +164,7 @@ function layOut(plan: ComposePlan, dir: string): Timeline {
 async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline, memo: Memo, opts: { signal?: AbortSignal }): Promise<string[]> {
   const segments = [...timeline.segments];
   const x = plan.transition;
-  const keyOf = (c: Crossfade) => `local-crossfade/v2/${plan.encoder}/${basename(c.from)}/${basename(c.to)}/${x}/${plan.width}x${plan.height}`;
+  const keyOf = (c: Crossfade) => `local-crossfade/v2/${plan.encoder}/${basename(c.from)}/${basename(c.to)}/${x}/${plan.width}x${plan.height}/${plan.quality}`;
   const missing: Crossfade[] = [];
   await Promise.all(
     timeline.crossfades.map(async (c) => {
@@ -178,7 +180,7 @@ async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
     const inputs = batch.flatMap((c) => ["-i", c.from, "-i", c.to]);
     // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
     const graph = batch.map((_, n) => `[${2 * n + 1}]format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in${n}];[${2 * n}][in${n}]overlay=format=yuv420,format=yuv420p[v${n}]`);
-    const outputs = batch.flatMap((c, n) => ["-map", `[v${n}]`, "-frames:v", String(x), ...videoEncodeArgs(), c.out]);
+    const outputs = batch.flatMap((c, n) => ["-map", `[v${n}]`, "-frames:v", String(x), ...videoEncodeArgs(plan.quality), c.out]);
     await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", graph.join(";"), ...outputs], opts);
     for (const c of batch) segments[c.index] = await memo.put(keyOf(c), c.out);
   });

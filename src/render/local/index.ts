@@ -31,7 +31,7 @@ export async function warmUp(): Promise<void> {
   await Promise.all([import("./speech.js").then((m) => m.speechModule()), stills(), compose(), import("espeak-ng")]);
 }
 
-export const QUALITIES: readonly Quality[] = ["standard", "high"];
+export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 
 /**
  * The embedded renderer: an animatic made offline from the story's text, with
@@ -206,7 +206,7 @@ export class LocalRenderer implements Renderer {
     const still = join(input.workDir, "title.png");
     const { titleCard } = await stills();
     await writeFile(still, await titleCard({ width, height, title: i.title, description: i.description }));
-    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false }, input.workDir, { signal: input.signal });
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false, quality: this.options.quality }, input.workDir, { signal: input.signal });
     return {
       files: [{ name: "title.png", path: still }, { name: "title-body.mp4", path: clip.body }, ...(clip.tail ? [{ name: "title-tail.mp4", path: clip.tail }] : [])],
       meta: { frames: TITLE_FRAMES },
@@ -255,7 +255,7 @@ export class LocalRenderer implements Renderer {
     // makes it a little longer or shorter its earlier pieces (clip.ts), and so do the crossfades
     // around it. The memo keys name all an encode reads: the ffmpeg build, the still, the move, the size.
     this.probe ??= probeFfmpeg(this.ffmpegPath());
-    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition }, input.workDir, {
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition, quality: this.options.quality }, input.workDir, {
       signal: input.signal,
       onProgress: (f) => input.progress(f),
       memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}` },
@@ -280,6 +280,7 @@ export class LocalRenderer implements Renderer {
       {
         width,
         height,
+        quality: this.options.quality,
         transition: this.transition(i.settings.transitions),
         ...(title
           ? { title: { frames: Number(title.meta.frames), body: title.files["title-body.mp4"]!, still: title.files["title.png"]!, ...(title.files["title-tail.mp4"] ? { tail: title.files["title-tail.mp4"] } : {}) } }
