@@ -108,7 +108,7 @@ export const OPTIONS = {
     parser: integer(1, 256),
     commands: ["build", "watch"],
     config: "jobs",
-    defaultText: "jobs in storyc.config.yaml, else the number of cores",
+    defaultText: "jobs in storyc.config.yaml, else the number of cores plus one",
   }),
   quality: option({
     flags: "--quality <level>",
