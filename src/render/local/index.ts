@@ -12,7 +12,7 @@ import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, type Quality } from "./layout.js";
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import type { Move } from "./compose.js";
-import { MUSIC_RATE, synthesizeMusic } from "./music.js";
+import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
 import { espeakVoice, speak } from "./speech.js";
 import { espeakVersion, probeFfmpeg, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
@@ -193,7 +193,7 @@ export class LocalRenderer implements Renderer {
       );
       return { files: [{ name: "music.wav", path: out }], meta: { source: "file" } };
     }
-    await writeFile(out, encodeWav(synthesizeMusic(i.description)));
+    await writeFile(out, encodeWav(await synthesizeMusicYielding(i.description)));
     return { files: [{ name: "music.wav", path: out }], meta: { source: i.source && "url" in i.source ? "generated (remote music is not fetched offline)" : "generated" } };
   }
 
