@@ -1,6 +1,5 @@
-import { availableParallelism } from "node:os";
 import { relative } from "node:path";
-import { applyConfig, loadProjectConfig, type ConfigResult, type ProjectFlags, type ProjectSettings } from "../project/config.js";
+import { applyConfig, defaultJobs, loadProjectConfig, type ConfigResult, type ProjectFlags, type ProjectSettings } from "../project/config.js";
 import { storyPaths } from "../project/paths.js";
 import { formatDiagnostic, plural } from "../report/diagnostics.js";
 import type { Palette } from "../report/color.js";
@@ -14,7 +13,7 @@ export async function projectSettings(storyFile: string, flags: ProjectFlags, io
     io.stderr.write(formatConfigProblems(loaded, io.cwd, errPalette(io)));
     return { ok: false, exitCode: ExitCode.failure };
   }
-  return { ok: true, settings: applyConfig(flags, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism(), io.env) };
+  return { ok: true, settings: applyConfig(flags, loaded.config, { root: paths.projectRoot, storyName: paths.name }, defaultJobs(), io.env) };
 }
 
 /** The config's diagnostics, with their source lines, and what happens because of them. */

@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
-import { availableParallelism } from "node:os";
 import { relative, resolve } from "node:path";
-import { applyConfig, configPath, loadProjectConfig } from "../project/config.js";
+import { applyConfig, configPath, defaultJobs, loadProjectConfig } from "../project/config.js";
 import type { TableOptions } from "../project/options.js";
 import { storyPaths } from "../project/paths.js";
 import { formatDiagnostic } from "../report/diagnostics.js";
@@ -63,7 +62,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
 
   // The farm is chosen when watch starts: its connection lives as long as the watch.
   const started = await loadProjectConfig(paths.projectRoot);
-  const startSettings = started.ok ? applyConfig(options, started.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism(), io.env) : undefined;
+  const startSettings = started.ok ? applyConfig(options, started.config, { root: paths.projectRoot, storyName: paths.name }, defaultJobs(), io.env) : undefined;
   const farm = startSettings?.queue ? await connectFarm(startSettings, io) : undefined;
   const url = await listenOn(server, options.port ?? 0);
   write(`Preview: ${url}\n`);
@@ -73,7 +72,7 @@ export async function watchCommand(story: string, options: WatchCommandOptions, 
     prepare: async () => {
       const loaded = await loadProjectConfig(paths.projectRoot);
       if (!loaded.ok) return { ok: false, diagnostics: loaded.diagnostics, text: loaded.text };
-      const settings = applyConfig(options, loaded.config, { root: paths.projectRoot, storyName: paths.name }, availableParallelism(), io.env);
+      const settings = applyConfig(options, loaded.config, { root: paths.projectRoot, storyName: paths.name }, defaultJobs(), io.env);
       return {
         ok: true,
         options: {

@@ -137,8 +137,8 @@ function starterConfig(schemaRef: string): string {
 # Defaults for storyc build, plan and watch in this project; a flag on the command line wins.
 # The API key is never written here: it comes from VIMMERSE_API_KEY in the environment.
 renderer: local # or vimmerse, the cloud renderer
-# jobs: 4 # nodes rendered at once (default: the number of cores)
-# quality: high # local renderer: 1080p instead of 720p
+# jobs: 4 # nodes rendered at once (default: the number of cores plus one)
+# quality: high # local renderer: 1080p instead of 720p (draft: 360p, quicker to render while you edit)
 # out: out # videos go to <out>/<story>/
 `;
 }

@@ -85,7 +85,7 @@ export interface OptionSpec<T = unknown> {
 }
 
 export const RENDERERS = ["local", "vimmerse", "test"] as const;
-export const QUALITIES = ["standard", "high"] as const;
+export const QUALITIES = ["standard", "high", "draft"] as const;
 export const ASPECT_RATIOS = ["16:9", "4:3", "1:1", "3:4", "9:16"] as const;
 /** What a farm worker can run: paid cloud calls stay with the building process. */
 export const WORKER_RENDERERS = ["local", "test"] as const;
@@ -108,11 +108,11 @@ export const OPTIONS = {
     parser: integer(1, 256),
     commands: ["build", "watch"],
     config: "jobs",
-    defaultText: "jobs in storyc.config.yaml, else the number of cores",
+    defaultText: "jobs in storyc.config.yaml, else the number of cores plus one",
   }),
   quality: option({
     flags: "--quality <level>",
-    description: "local renderer: standard (720p) or high (1080p)",
+    description: "local renderer: standard (720p), high (1080p) or draft (360p, faster encoder settings: for the edit loop)",
     parser: oneOf(QUALITIES),
     commands: ["plan", "build", "watch"],
     config: "quality",

@@ -18,6 +18,7 @@ describe("the option table parses values alone", () => {
     ["jobs", "4", 4],
     ["renderer", "vimmerse", "vimmerse"],
     ["quality", "high", "high"],
+    ["quality", "draft", "draft"],
   ] as const)("%s accepts %j", (name, raw, value) => {
     expect(parseOption(name, raw)).toEqual({ ok: true, value });
   });

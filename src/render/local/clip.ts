@@ -2,8 +2,8 @@ import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Memo } from "../types.js";
 import { runFfmpeg } from "./ffmpeg.js";
-import { FPS, videoEncodeArgs } from "./layout.js";
-import { zoompanExpressions, type Motion } from "./motion.js";
+import { FPS, videoEncodeArgs, type Quality } from "./layout.js";
+import { moveFilters, type Motion } from "./motion.js";
 
 export interface ClipPlan {
   still: string;
@@ -12,63 +12,63 @@ export interface ClipPlan {
   motion: Motion;
   /** Frames the scene is on screen. */
   frames: number;
-  /** Frames of each crossfade (0 for cuts): the clip gets a head of this length and a tail after its end. */
+  /** Frames of each crossfade (0 for cuts): the move runs this far past the clip's end, and its first frames are drawn by the crossfade into it. */
   transition: number;
-  /** Whether something fades into this clip (a title card has nothing before it, so no head). */
+  /** Whether something fades into this clip (a title card has nothing before it, so its body starts at its first frame). */
   head?: boolean;
-}
-
-export interface ClipFiles {
-  head?: string;
-  body: string;
-  tail?: string;
+  /** The encoder's settings (layout.ts); standard when absent. */
+  quality?: Quality;
 }
 
 /**
- * Clips are drawn and encoded in pieces of CHUNK_FRAMES frames (1 s), each
- * starting on a keyframe at a multiple of CHUNK_FRAMES from the clip's start.
- * The camera's move spans the clip's length rounded up to a whole chunk, so
- * that a scene made a little longer or shorter (its narration edited) keeps
- * the same move: its earlier pieces are found in the memo and only the last
- * piece and the tail are encoded again. The move then ends within a second
- * of its full range, which a slow Ken Burns move does not show.
+ * Clips are drawn and encoded in pieces, each starting on a keyframe at a
+ * multiple of CHUNK_FRAMES (2 s) from the clip's start. The camera's move
+ * spans the clip and its handle rounded up to a whole chunk, so that a scene
+ * made a little longer or shorter (its narration edited) keeps the same move:
+ * its earlier piece is found in the memo and only the last piece is encoded
+ * again. The move then ends within two seconds of its full range, which a slow
+ * Ken Burns move does not show.
  */
 export const CHUNK_FRAMES = 2 * FPS;
+
+/** Frames the camera's move spans for a clip of `frames` with a handle of `transition`. */
+export function moveSpan(frames: number, transition: number): number {
+  return Math.ceil((frames + transition) / CHUNK_FRAMES) * CHUNK_FRAMES;
+}
 
 interface Part {
   /** First frame, counted from the clip's start. */
   start: number;
   count: number;
-  role: "head" | "body" | "tail";
 }
 
-/** The pieces a clip is drawn in: head, body cut at whole chunks, tail. */
+/**
+ * The pieces of the body: up to the last whole chunk, then the rest. An edit
+ * that moves the end within its chunk keeps the first; few pieces keep the
+ * keyframes (and encoders) few. The crossfades on either side are not the
+ * clip's: the video draws them from both stills (compose.ts), so the clip
+ * encodes no frame that is not shown as it is.
+ */
 function partsOf(plan: ClipPlan): Part[] {
-  const withHead = plan.transition > 0 && (plan.head ?? true);
-  const parts: Part[] = [];
-  if (withHead) parts.push({ start: 0, count: plan.transition, role: "head" });
-  // Two pieces of body: up to the last whole chunk, then the rest. An edit that moves the end
-  // within its chunk keeps the first; few pieces keep the keyframes (and encoders) few.
-  const from = withHead ? plan.transition : 0;
+  const from = plan.transition > 0 && (plan.head ?? true) ? plan.transition : 0;
   const cut = Math.floor((plan.frames - 1) / CHUNK_FRAMES) * CHUNK_FRAMES;
-  if (cut > from) parts.push({ start: from, count: cut - from, role: "body" });
-  parts.push({ start: Math.max(from, cut), count: plan.frames - Math.max(from, cut), role: "body" });
-  if (plan.transition > 0) parts.push({ start: plan.frames, count: plan.transition, role: "tail" });
+  const parts: Part[] = [];
+  if (cut > from) parts.push({ start: from, count: cut - from });
+  parts.push({ start: Math.max(from, cut), count: plan.frames - Math.max(from, cut) });
   return parts;
 }
 
 export interface ClipMemo {
   memo: Memo;
-  /** Names everything the pictures are made from but the frames: ffmpeg build, still, motion, size. */
+  /** Names everything the pictures are made from but the frames, motion, size and quality: ffmpeg build, still. */
   prefix: string;
 }
 
 /**
- * Encodes a scene's still with its camera motion. With crossfades the clip
- * runs `transition` frames past its end (a handle, as editors say): it comes
- * as head, body and tail, so that the video joins untouched bodies by stream
- * copy and re-encodes only the short crossfades between them. The missing
- * pieces are encoded one encoder per ffmpeg run; the body's pieces are then
+ * Encodes the body of a scene's clip: its still with its camera motion, from
+ * the end of the crossfade into it to its last frame. The missing pieces are
+ * encoded one encoder per ffmpeg run, one after the other (an encoder and its
+ * frames cost a hundred MB at 720p, and a build runs clips side by side), and
  * joined by stream copy.
  */
 export async function encodeClip(
@@ -76,71 +76,37 @@ export async function encodeClip(
   plan: ClipPlan,
   dir: string,
   options: { signal?: AbortSignal; onProgress?: (fraction: number) => void; memo?: ClipMemo } = {},
-): Promise<ClipFiles> {
-  const total = plan.frames + plan.transition;
-  const span = Math.ceil(total / CHUNK_FRAMES) * CHUNK_FRAMES;
+): Promise<{ body: string; span: number }> {
+  const span = moveSpan(plan.frames, plan.transition);
   const parts = partsOf(plan);
-  const keyOf = (p: Part) => `${options.memo!.prefix}/${plan.motion}/${span}/${p.start}/${p.count}/${plan.width}x${plan.height}`;
+  const quality = plan.quality ?? "standard";
+  const keyOf = (p: Part) => `${options.memo!.prefix}/${plan.motion}/${span}/${p.start}/${p.count}/${plan.width}x${plan.height}/${quality}`;
   const files: string[] = await Promise.all(parts.map(async (p) => (options.memo ? ((await options.memo.memo.get(keyOf(p))) ?? "") : "")));
-  const missing = parts.map((p, i) => ({ p, i })).filter(({ i }) => !files[i]);
-  if (missing.length) {
-    // Twice the frame size in, so that slow moves advance by half pixels instead of jumping whole ones.
-    // The still is converted to yuv420p once, before the move: zoompan then scales 1.5 bytes a pixel
-    // instead of 4 for every frame (a quarter less CPU in the filter, the same pictures).
-    const still = plan.motion === "static" ? `[0]scale=${plan.width}:${plan.height},format=yuv420p` : `[0]scale=${plan.width * 2}:${plan.height * 2},format=yuv420p`;
-    const drawn = missing.reduce((s, m) => s + m.p.count, 0);
-    let done = 0;
-    // One process per piece, each with one encoder: an encoder and its frames cost a hundred MB at
-    // 720p, so a cold build (every piece missing) encodes them one after the other, as one encode
-    // would; an edit's one or two pieces are encoded side by side, one per core.
-    await inPool(missing, missing.length <= 2 ? 2 : 1, async ({ p, i }) => {
-      const chain =
-        plan.motion === "static"
-          ? `loop=loop=${p.count - 1}:size=1:start=0,setpts=N/${FPS}/TB`
-          : (({ z, x, y }) => `zoompan=z='${z}':x='${x}':y='${y}':d=${p.count}:s=${plan.width}x${plan.height}:fps=${FPS},format=yuv420p`)(zoompanExpressions(plan.motion, span, p.start));
-      const out = join(dir, `part-${p.start}-${p.count}.mp4`);
-      const progress = options.onProgress ? { onProgress: (s: number) => options.onProgress!(Math.min(1, (done + s * FPS) / drawn)) } : {};
-      await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", `${still},${chain}[v]`, "-map", "[v]", "-frames:v", String(p.count), ...videoEncodeArgs(), out], {
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...progress,
-      });
-      done += p.count;
-      files[i] = out;
+  const missing = parts.filter((_, i) => !files[i]);
+  const drawn = missing.reduce((s, p) => s + p.count, 0);
+  let done = 0;
+  for (const p of missing) {
+    const out = join(dir, `part-${p.start}-${p.count}.mp4`);
+    const progress = options.onProgress ? { onProgress: (s: number) => options.onProgress!(Math.min(1, (done + s * FPS) / drawn)) } : {};
+    const filters = moveFilters(plan.motion, span, p.start, p.count, plan.width, plan.height);
+    await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", `[0]${filters}[v]`, "-map", "[v]", "-frames:v", String(p.count), ...videoEncodeArgs(quality), out], {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...progress,
     });
+    done += p.count;
+    files[parts.indexOf(p)] = out;
     if (options.memo) {
-      for (const { p, i } of missing) {
-        const copy = `${files[i]}.memo`;
-        await copyFile(files[i]!, copy);
-        await options.memo.memo.put(keyOf(p), copy);
-      }
+      const copy = `${out}.memo`;
+      await copyFile(out, copy);
+      await options.memo.memo.put(keyOf(p), copy);
     }
   }
-  const pick = (role: Part["role"]) => parts.flatMap((p, i) => (p.role === role ? [files[i]!] : []));
-  const bodies = pick("body");
   const body = join(dir, "clip-body.mp4");
-  if (bodies.length === 1) await copyFile(bodies[0]!, body);
+  if (files.length === 1) await copyFile(files[0]!, body);
   else {
     const list = join(dir, "body.txt");
-    const counts = parts.filter((p) => p.role === "body").map((p) => p.count);
-    await writeFile(list, bodies.map((f, n) => `file '${f.replace(/'/g, "'\\''")}'\nduration ${(counts[n]! / FPS).toFixed(6)}`).join("\n") + "\n");
+    await writeFile(list, files.map((f, n) => `file '${f.replace(/'/g, "'\\''")}'\nduration ${(parts[n]!.count / FPS).toFixed(6)}`).join("\n") + "\n");
     await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-fflags", "+bitexact", body], options.signal ? { signal: options.signal } : {});
   }
-  const copyTo = async (role: "head" | "tail") => {
-    const [file] = pick(role);
-    if (!file) return undefined;
-    const out = join(dir, `clip-${role}.mp4`);
-    await copyFile(file, out);
-    return out;
-  };
-  const head = await copyTo("head");
-  const tail = await copyTo("tail");
-  return { body, ...(head ? { head } : {}), ...(tail ? { tail } : {}) };
-}
-
-async function inPool<T>(items: readonly T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+  return { body, span };
 }

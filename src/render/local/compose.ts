@@ -3,19 +3,28 @@ import { hashJson } from "../../graph/hash.js";
 import { basename, join } from "node:path";
 import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.js";
-import { FPS, NARRATION_LEAD_IN, videoEncodeArgs } from "./layout.js";
+import { FPS, NARRATION_LEAD_IN, videoEncodeArgs, type Quality } from "./layout.js";
+import { moveFilters, type Motion } from "./motion.js";
 import { encodePieces, LOUDNESS_TARGET, mixPiece, resample, SOUND_RATE } from "./sound.js";
 import { escapeXml } from "./stills.js";
 import { splitCues, toSrt, toVtt, type Cue } from "./subtitles.js";
 import { decodeWav } from "./wav.js";
 import type { Memo } from "../types.js";
 
+/** A clip's camera move, for the crossfades that continue it (motion.ts). */
+export interface Move {
+  still: string;
+  motion: Motion;
+  /** Frames the move spans (clip.ts). */
+  span: number;
+}
+
 export interface ComposeScene {
   label: string;
   frames: number;
-  head?: string;
+  /** The clip from the end of the crossfade into it (or from its start after a cut). */
   body: string;
-  tail?: string;
+  move: Move;
   still: string;
   narration: string;
   /** The narration's length in seconds, for its subtitle cue. */
@@ -26,8 +35,10 @@ export interface ComposeScene {
 export interface ComposePlan {
   width: number;
   height: number;
+  /** The encoder's settings for the crossfades: the clips' own, so that all segments join by stream copy. */
+  quality: Quality;
   transition: number;
-  title?: { frames: number; body: string; tail?: string; still: string };
+  title?: { frames: number; body: string; move: Move; still: string };
   music?: string;
   scenes: ComposeScene[];
   /** What identifies the ffmpeg build: memoised encodes are only reused from the same one. */
@@ -39,9 +50,9 @@ export interface ComposePlan {
 export { LOUDNESS_TARGET };
 
 /**
- * The final video: segments joined by stream copy (only crossfades are
- * encoded here), and a sound track joined from one AAC piece per segment
- * (sound.ts), each piece encoded once and memoised: after an edit to one
+ * The final video: segments joined by stream copy (only crossfades, drawn
+ * from the stills of the two clips they join, are encoded here), and a sound
+ * track joined from one AAC piece per segment (sound.ts), each piece encoded once and memoised: after an edit to one
  * scene, the crossfades around it and its piece of sound are all that is
  * encoded. Pictures, sound and stills are independent until the one mux that
  * copies both tracks, so they are made side by side.
@@ -100,9 +111,16 @@ export async function composeVideo(
   ];
 }
 
+/** Where a move is drawn from: its first frame within the move. */
+interface MoveAt {
+  move: Move;
+  start: number;
+}
+
+/** A crossfade from the end of one clip's move into the start of the next; with nothing before, the next clip's first frames alone. */
 interface Crossfade {
-  from: string;
-  to: string;
+  from?: MoveAt;
+  to: MoveAt;
   out: string;
   /** Its place among the segments. */
   index: number;
@@ -125,44 +143,44 @@ function layOut(plan: ComposePlan, dir: string): Timeline {
   const starts: number[] = [];
   const crossfades: Crossfade[] = [];
   let frame = 0;
-  let previousTail: string | undefined;
+  // The move that runs on past the previous segment's end, into the next crossfade.
+  let previous: MoveAt | undefined;
   if (plan.title) {
     segments.push(plan.title.body);
     segmentFrames.push(plan.title.frames);
     frame += plan.title.frames;
-    previousTail = plan.title.tail;
+    previous = { move: plan.title.move, start: plan.title.frames };
   }
   for (const [i, scene] of plan.scenes.entries()) {
     starts.push(frame);
-    if (scene.head) {
-      if (previousTail) {
-        const out = join(dir, `fade-${i}.mp4`);
-        crossfades.push({ from: previousTail, to: scene.head, out, index: segments.length });
-        segments.push(out);
-        segmentFrames.push(plan.transition);
-      } else {
-        segments.push(scene.head);
-        segmentFrames.push(plan.transition);
-      }
+    if (plan.transition > 0) {
+      const out = join(dir, `fade-${i}.mp4`);
+      crossfades.push({ ...(previous ? { from: previous } : {}), to: { move: scene.move, start: 0 }, out, index: segments.length });
+      segments.push(out);
+      segmentFrames.push(plan.transition);
     }
     segments.push(scene.body);
-    segmentFrames.push(scene.head ? scene.frames - plan.transition : scene.frames);
+    segmentFrames.push(scene.frames - plan.transition);
     frame += scene.frames;
-    previousTail = scene.tail;
+    previous = { move: scene.move, start: scene.frames };
   }
   return { segments, segmentFrames, crossfades, starts, seconds: frame / FPS };
 }
 
 /**
  * The picture's segments, with each crossfade encoded or found in the memo. A
- * crossfade depends only on the two clips it joins (cached blobs named by their
- * sha256): after a one-scene edit only the two around that scene are encoded
- * again. Several are encoded per ffmpeg process, one encoder per output.
+ * crossfade is drawn from the stills of the two clips it joins (cached blobs
+ * named by their sha256), each moving as in its clip, the incoming one faded
+ * in over the outgoing one: no clip encodes frames only to have them decoded
+ * here, and no clip encodes a handle that nothing fades out of. It depends only
+ * on the two moves, so after a one-scene edit only the two around that scene
+ * are drawn again. Several are encoded per ffmpeg process, one encoder per output.
  */
 async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline, memo: Memo, opts: { signal?: AbortSignal }): Promise<string[]> {
   const segments = [...timeline.segments];
   const x = plan.transition;
-  const keyOf = (c: Crossfade) => `local-crossfade/v2/${plan.encoder}/${basename(c.from)}/${basename(c.to)}/${x}/${plan.width}x${plan.height}`;
+  const named = (m: MoveAt | undefined) => (m ? [basename(m.move.still), m.move.motion, m.move.span, m.start] : null);
+  const keyOf = (c: Crossfade) => `local-crossfade/v3/${plan.encoder}/${hashJson([named(c.from), named(c.to)])}/${x}/${plan.width}x${plan.height}/${plan.quality}`;
   const missing: Crossfade[] = [];
   await Promise.all(
     timeline.crossfades.map(async (c) => {
@@ -173,12 +191,20 @@ async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline,
   );
   missing.sort((a, b) => a.index - b.index);
   // Two processes side by side (one for each core), at most two crossfades each: an x264 encoder and
-  // the decoders feeding it cost a hundred MB at 720p.
+  // the stills feeding it cost a hundred MB at 720p.
   await inPool(batches(missing, Math.min(2, Math.ceil(missing.length / 2))), 2, async (batch) => {
-    const inputs = batch.flatMap((c) => ["-i", c.from, "-i", c.to]);
+    const inputs: string[] = [];
+    const draw = (m: MoveAt) => {
+      inputs.push("-i", m.move.still);
+      return `[${inputs.length / 2 - 1}]${moveFilters(m.move.motion, m.move.span, m.start, x, plan.width, plan.height)}`;
+    };
     // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
-    const graph = batch.map((_, n) => `[${2 * n + 1}]format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in${n}];[${2 * n}][in${n}]overlay=format=yuv420,format=yuv420p[v${n}]`);
-    const outputs = batch.flatMap((c, n) => ["-map", `[v${n}]`, "-frames:v", String(x), ...videoEncodeArgs(), c.out]);
+    const graph = batch.map((c, n) =>
+      c.from
+        ? `${draw(c.from)}[out${n}];${draw(c.to)},format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in${n}];[out${n}][in${n}]overlay=format=yuv420,format=yuv420p[v${n}]`
+        : `${draw(c.to)}[v${n}]`,
+    );
+    const outputs = batch.flatMap((c, n) => ["-map", `[v${n}]`, "-frames:v", String(x), ...videoEncodeArgs(plan.quality), c.out]);
     await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", graph.join(";"), ...outputs], opts);
     for (const c of batch) segments[c.index] = await memo.put(keyOf(c), c.out);
   });

@@ -10,8 +10,9 @@ import { RendererUnavailableError } from "../types.js";
 import { encodeClip } from "./clip.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, type Quality } from "./layout.js";
-import { parseMotion } from "./motion.js";
-import { MUSIC_RATE, synthesizeMusic } from "./music.js";
+import { MOTIONS, parseMotion, type Motion } from "./motion.js";
+import type { Move } from "./compose.js";
+import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
 import { espeakVoice, speak } from "./speech.js";
 import { espeakVersion, probeFfmpeg, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
@@ -31,7 +32,7 @@ export async function warmUp(): Promise<void> {
   await Promise.all([import("./speech.js").then((m) => m.speechModule()), stills(), compose(), import("espeak-ng")]);
 }
 
-export const QUALITIES: readonly Quality[] = ["standard", "high"];
+export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 
 /**
  * The embedded renderer: an animatic made offline from the story's text, with
@@ -41,7 +42,7 @@ export const QUALITIES: readonly Quality[] = ["standard", "high"];
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r14` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r15` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
@@ -192,7 +193,7 @@ export class LocalRenderer implements Renderer {
       );
       return { files: [{ name: "music.wav", path: out }], meta: { source: "file" } };
     }
-    await writeFile(out, encodeWav(synthesizeMusic(i.description)));
+    await writeFile(out, encodeWav(await synthesizeMusicYielding(i.description)));
     return { files: [{ name: "music.wav", path: out }], meta: { source: i.source && "url" in i.source ? "generated (remote music is not fetched offline)" : "generated" } };
   }
 
@@ -206,11 +207,8 @@ export class LocalRenderer implements Renderer {
     const still = join(input.workDir, "title.png");
     const { titleCard } = await stills();
     await writeFile(still, await titleCard({ width, height, title: i.title, description: i.description }));
-    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false }, input.workDir, { signal: input.signal });
-    return {
-      files: [{ name: "title.png", path: still }, { name: "title-body.mp4", path: clip.body }, ...(clip.tail ? [{ name: "title-tail.mp4", path: clip.tail }] : [])],
-      meta: { frames: TITLE_FRAMES },
-    };
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false, quality: this.options.quality }, input.workDir, { signal: input.signal });
+    return { files: [{ name: "title.png", path: still }, { name: "title-body.mp4", path: clip.body }], meta: { frames: TITLE_FRAMES, motion: "zoom-in", span: clip.span } };
   }
 
   private async sceneImage(input: RenderInput<"scene-image">): Promise<RenderResult> {
@@ -255,15 +253,13 @@ export class LocalRenderer implements Renderer {
     // makes it a little longer or shorter its earlier pieces (clip.ts), and so do the crossfades
     // around it. The memo keys name all an encode reads: the ffmpeg build, the still, the move, the size.
     this.probe ??= probeFfmpeg(this.ffmpegPath());
-    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition }, input.workDir, {
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition, quality: this.options.quality }, input.workDir, {
       signal: input.signal,
       onProgress: (f) => input.progress(f),
       memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}` },
     });
-    const files = [{ name: "still.png", path: still }, { name: "clip-body.mp4", path: clip.body }];
-    if (clip.head) files.push({ name: "clip-head.mp4", path: clip.head });
-    if (clip.tail) files.push({ name: "clip-tail.mp4", path: clip.tail });
-    return { files, meta: { frames, seconds: frames / FPS } };
+    // The move is in the meta for the crossfades around the clip, which the video draws from the still.
+    return { files: [{ name: "still.png", path: still }, { name: "clip-body.mp4", path: clip.body }], meta: { frames, seconds: frames / FPS, motion, span: clip.span } };
   }
 
   private async video(input: RenderInput<"video">): Promise<RenderResult> {
@@ -280,10 +276,9 @@ export class LocalRenderer implements Renderer {
       {
         width,
         height,
+        quality: this.options.quality,
         transition: this.transition(i.settings.transitions),
-        ...(title
-          ? { title: { frames: Number(title.meta.frames), body: title.files["title-body.mp4"]!, still: title.files["title.png"]!, ...(title.files["title-tail.mp4"] ? { tail: title.files["title-tail.mp4"] } : {}) } }
-          : {}),
+        ...(title ? { title: { frames: Number(title.meta.frames), body: title.files["title-body.mp4"]!, still: title.files["title.png"]!, move: moveOf(title, "title.png") } } : {}),
         ...(music ? { music: music.files["music.wav"]! } : {}),
         encoder: this.encoderId(),
         stills: this.stillsId,
@@ -291,12 +286,11 @@ export class LocalRenderer implements Renderer {
           label: i.scenes[n]?.label ?? `scene ${n + 1}`,
           frames: Number(c.meta.frames),
           body: c.files["clip-body.mp4"]!,
+          move: moveOf(c, "still.png"),
           still: c.files["still.png"]!,
           narration: narrations[n]!.files["narration.wav"]!,
           narrationSeconds: Number(narrations[n]!.meta.duration ?? 0),
           narrationText: i.scenes[n]?.narration ?? "",
-          ...(c.files["clip-head.mp4"] ? { head: c.files["clip-head.mp4"] } : {}),
-          ...(c.files["clip-tail.mp4"] ? { tail: c.files["clip-tail.mp4"] } : {}),
         })),
       },
       input.workDir,
@@ -316,4 +310,11 @@ export class LocalRenderer implements Renderer {
   private async file(input: RenderInput, name: string, bytes: Buffer): Promise<RenderResult & { files: Array<{ name: string; path: string }> }> {
     return { files: [{ name, path: await this.writeTo(input, name, bytes) }] };
   }
+}
+
+/** The camera move a clip (or the title) recorded, for the crossfades the video draws from its still. */
+function moveOf(clip: DepOutput, still: string): Move {
+  const motion = String(clip.meta.motion);
+  if (!(MOTIONS as readonly string[]).includes(motion)) throw new Error(`${clip.id} records no camera move; build it again`);
+  return { still: clip.files[still]!, motion: motion as Motion, span: Number(clip.meta.span) };
 }

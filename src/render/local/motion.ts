@@ -1,3 +1,5 @@
+import { FPS } from "./layout.js";
+
 /** Camera motions the local renderer draws as Ken Burns moves on the scene's still. */
 export const MOTIONS = ["zoom-in", "zoom-out", "pan-left", "pan-right", "tilt-up", "tilt-down", "dolly-in", "dolly-out", "tracking", "reveal", "static"] as const;
 export type Motion = (typeof MOTIONS)[number];
@@ -62,4 +64,19 @@ export function zoompanExpressions(motion: Motion, frames: number, offset = 0): 
     case "static":
       return { z: "1", x: "0", y: "0" };
   }
+}
+
+/**
+ * The filters that draw frames [start, start + count) of a move spanning `span`
+ * frames from a still, at the frame size: the clip's body and the crossfades
+ * around it draw from this one description, so a crossfade continues the move
+ * frame for frame. Twice the frame size in, so that slow moves advance by half
+ * pixels instead of jumping whole ones; the still is converted to yuv420p once,
+ * before the move, so zoompan scales 1.5 bytes a pixel instead of 4 for every
+ * frame (a quarter less CPU in the filter, the same pictures).
+ */
+export function moveFilters(motion: Motion, span: number, start: number, count: number, width: number, height: number): string {
+  if (motion === "static") return `scale=${width}:${height},format=yuv420p,loop=loop=${count - 1}:size=1:start=0,setpts=N/${FPS}/TB`;
+  const { z, x, y } = zoompanExpressions(motion, span, start);
+  return `scale=${width * 2}:${height * 2},format=yuv420p,zoompan=z='${z}':x='${x}':y='${y}':d=${count}:s=${width}x${height}:fps=${FPS},format=yuv420p`;
 }

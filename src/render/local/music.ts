@@ -42,6 +42,29 @@ const midiHz = (m: number) => 440 * 2 ** ((m - 69) / 12);
  * name. Deterministic: the same description makes the same samples.
  */
 export function synthesizeMusic(description: string): Pcm {
+  const steps = musicSteps(description);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same music, handing the thread back after each bar: synthesis takes about
+ * half a second of storyc's one thread, during which the stills drawn beside it
+ * (in libvips's threads) could not be collected, nor the encodes waiting for them
+ * started.
+ */
+export async function synthesizeMusicYielding(description: string): Promise<Pcm> {
+  const steps = musicSteps(description);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function* musicSteps(description: string): Generator<void, Pcm> {
   const style = musicStyle(description);
   const rate = MUSIC_RATE;
   const beat = 60 / style.bpm;
@@ -107,6 +130,7 @@ export function synthesizeMusic(description: string): Pcm {
         }
       }
     }
+    yield;
   }
   for (let i = length; i < out.length; i++) out[i - length]! += out[i]!;
   const loop = out.subarray(0, length);

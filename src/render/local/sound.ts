@@ -65,9 +65,9 @@ export function mixPiece(input: PieceInput): Float32Array {
   if (input.music && input.music.length) {
     const loop = input.music;
     const bed = new Float32Array(total);
-    for (let i = 0; i < inner; i++) {
+    for (let i = 0, at = 0; i < inner; i++, at = at + 1 === loop.length ? 0 : at + 1) {
       const env = Math.min(1, (i + 1) / BED_FADE, (inner - i) / BED_FADE);
-      bed[GUARD + i] = BED_LEVEL * env * loop[i % loop.length]!;
+      bed[GUARD + i] = BED_LEVEL * env * loop[at]!;
     }
     duck(bed, mix, SOUND_RATE);
     for (let i = 0; i < total; i++) mix[i]! += bed[i]!;
@@ -163,10 +163,16 @@ export function resample(pcm: Pcm, rate: number): Pcm {
     const whole = Math.floor((i * step) / phases);
     const p = i * step - whole * phases;
     const base = p * taps;
+    const first = whole - reach;
     let sum = 0;
-    for (let k = 0; k < taps; k++) {
-      const j = whole + k - reach;
-      if (j >= 0 && j < src.length) sum += src[j]! * table[base + k]!;
+    // Away from the ends every tap reads a sample: the same sum, in the same order, without a bounds test per tap.
+    if (first >= 0 && first + taps <= src.length) {
+      for (let k = 0; k < taps; k++) sum += src[first + k]! * table[base + k]!;
+    } else {
+      for (let k = 0; k < taps; k++) {
+        const j = first + k;
+        if (j >= 0 && j < src.length) sum += src[j]! * table[base + k]!;
+      }
     }
     out[i] = sum;
   }

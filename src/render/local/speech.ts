@@ -77,6 +77,23 @@ function withStoppedClock(imports: Imports): Imports {
   return patched;
 }
 
+/**
+ * Receiving the instance loads the voice data into the in-memory file system
+ * and runs the synthesizer, synchronously. That build of the file system makes
+ * an error, with a captured stack, for every folder it finds already made: a
+ * few hundred per line, most of the time the line took. Nothing reads those
+ * stacks, so none are captured meanwhile.
+ */
+function withoutStacks<T>(run: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return run();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** Speaks a line with eSpeak NG compiled to WebAssembly: offline, in this process, the same samples every time. */
 export async function speak(text: string, voice: string, signal?: AbortSignal): Promise<Pcm> {
   signal?.throwIfAborted();
@@ -87,7 +104,7 @@ export async function speak(text: string, voice: string, signal?: AbortSignal): 
     print: () => undefined,
     printErr: (line) => errors.push(line),
     instantiateWasm: (imports: Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
-      void WebAssembly.instantiate(module, withStoppedClock(imports) as WebAssembly.Imports).then((instance) => receive(instance, module));
+      void WebAssembly.instantiate(module, withStoppedClock(imports) as WebAssembly.Imports).then((instance) => withoutStacks(() => receive(instance, module)));
       return {};
     },
   });
