@@ -1,10 +1,13 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { build } from "../../src/engine/build.js";
 import { LocalRenderer } from "../../src/render/local/index.js";
+import { binPath } from "../helpers/cli.js";
 import { copyExample } from "../helpers/story-dir.js";
 
 const dirs: string[] = [];
@@ -26,10 +29,15 @@ interface Built {
 async function buildIn(dir: string, story: string, name: string): Promise<Built> {
   const result = await build(story, { renderer: new LocalRenderer(), jobs: 2 });
   if (!result.ok) throw new Error(`build failed: ${JSON.stringify(result.failure).slice(0, 800)}`);
+  return { ...(await builtOutputs(dir, name)), story, rendered: result.summary.rendered };
+}
+
+/** What a finished build left: each node's outputs from the lockfile, and the video's hash. */
+async function builtOutputs(dir: string, name: string): Promise<Omit<Built, "story" | "rendered">> {
   const lock = JSON.parse(await readFile(join(dir, `${name}.lock`), "utf8")) as { nodes: Record<string, { outputs: Array<{ name: string; sha256: string }> }> };
   const nodes = Object.fromEntries(Object.entries(lock.nodes).map(([id, e]) => [id, e.outputs.map((o) => `${o.name}=${o.sha256}`)]));
   const video = createHash("sha256").update(await readFile(join(dir, "out", name, `${name}.mp4`))).digest("hex");
-  return { dir, story, nodes, video, rendered: result.summary.rendered };
+  return { dir, nodes, video };
 }
 
 async function fresh(example: string, file: string): Promise<Built> {
@@ -49,6 +57,19 @@ describe("the same key gives the same bytes", () => {
     expect(Object.keys(a.nodes).length).toBeGreaterThan(5);
     expect(b.nodes).toEqual(a.nodes);
     expect(b.video).toBe(a.video);
+  }, BUILDS_TIMEOUT);
+
+  // A machine with fewer cores must make the same bytes: x264 takes its thread count from the
+  // cores it may use, and its bitstream depends on that number. taskset gives the build one core.
+  it.skipIf(availableParallelism() < 2)("bunny built on one core gives the bytes of a build on two", async () => {
+    const two = await fresh("bunny", "bunny.yaml");
+    const { dir, story } = await copyExample("bunny", "bunny.yaml");
+    dirs.push(dir);
+    const run = spawnSync("taskset", ["-c", "0", process.execPath, binPath, "build", story, "--jobs", "2"], { encoding: "utf8", timeout: BUILDS_TIMEOUT - 30_000, env: { ...process.env, NO_COLOR: "1" } });
+    expect(run.status, run.stderr).toBe(0);
+    const one = await builtOutputs(dir, "bunny");
+    expect(one.nodes).toEqual(two.nodes);
+    expect(one.video).toBe(two.video);
   }, BUILDS_TIMEOUT);
 
   it("reordering two scenes and inserting one, built incrementally, gives the video of a clean build", async () => {

@@ -42,7 +42,7 @@ export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r15` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r16` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;

@@ -38,6 +38,9 @@ export function sceneFrames(durationSeconds: number, narrationSeconds: number): 
   return alignFrames(Math.ceil(seconds * FPS));
 }
 
+/** Threads of each x264 encoder, fixed for every machine; builds run several encoders side by side. */
+export const ENCODER_THREADS = 2;
+
 /**
  * The x264 settings every segment shares, so that segments concatenate without
  * re-encoding. Tuned for what the frames are, stills and slow camera moves:
@@ -52,7 +55,9 @@ export function sceneFrames(durationSeconds: number, narrationSeconds: number): 
 export function videoEncodeArgs(quality: Quality = "standard"): string[] {
   const speed = quality === "draft" ? ["-preset", "superfast", "-tune", "stillimage"] : ["-preset", "veryfast", "-tune", "stillimage", "-x264-params", "subme=1:me=dia"];
   return [
-    ...["-c:v", "libx264", ...speed, "-crf", "23"],
+    // x264's bitstream depends on its thread count, which it takes from the machine's cores:
+    // pinned, a laptop, CI and a farm worker make the same bytes for the same key.
+    ...["-c:v", "libx264", ...speed, "-crf", "23", "-threads:v", String(ENCODER_THREADS)],
     ...["-pix_fmt", "yuv420p", "-profile:v", "high", "-r", String(FPS), "-g", String(FPS * 2), "-an"],
   ];
 }

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { FfmpegError, runFfmpeg } from "../local/ffmpeg.js";
-import { FPS, TRANSITION_FRAMES } from "../local/layout.js";
+import { ENCODER_THREADS, FPS, TRANSITION_FRAMES } from "../local/layout.js";
 import type { Memo } from "../types.js";
 
 /** The join's sound: the rate and layout every clip's audio is brought to, and the level the whole is brought to. */
@@ -82,7 +82,7 @@ async function joinPasses(ffmpeg: string, plan: JoinPlan, dir: string, memo: Mem
         ...plan.clips.flatMap((c) => ["-threads", "1", "-i", c]),
         ...["-filter_complex", pictureGraph(plan, shapes, fades), "-map", "[vout]", "-an"],
         // x264's threads are pinned: its output depends on their number, which differs between machines.
-        ...["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-threads:v", "2", "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", String(FPS), "-g", String(FPS * 2)],
+        ...["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-threads:v", String(ENCODER_THREADS), "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", String(FPS), "-g", String(FPS * 2)],
         ...bitexact,
         picture,
       ],
