@@ -38,8 +38,15 @@ export function sceneFrames(durationSeconds: number, narrationSeconds: number): 
   return alignFrames(Math.ceil(seconds * FPS));
 }
 
-/** Threads of each x264 encoder, fixed for every machine; builds run several encoders side by side. */
-export const ENCODER_THREADS = 2;
+/**
+ * Threads of each x264 encoder: one, on every machine. x264's bitstream depends
+ * on its thread count, which it would take from the machine's cores, and
+ * Debian's x264 with frame threads now and then gives other bytes for the same
+ * frames when the machine is busy (1 run in 8 with 3 threads, 2 in 8 with 2).
+ * One thread is deterministic by construction; builds keep the cores busy by
+ * running several encoders side by side.
+ */
+export const ENCODER_THREADS = 1;
 
 /**
  * The x264 settings every segment shares, so that segments concatenate without
@@ -55,8 +62,7 @@ export const ENCODER_THREADS = 2;
 export function videoEncodeArgs(quality: Quality = "standard"): string[] {
   const speed = quality === "draft" ? ["-preset", "superfast", "-tune", "stillimage"] : ["-preset", "veryfast", "-tune", "stillimage", "-x264-params", "subme=1:me=dia"];
   return [
-    // x264's bitstream depends on its thread count, which it takes from the machine's cores:
-    // pinned, a laptop, CI and a farm worker make the same bytes for the same key.
+    // Pinned (see ENCODER_THREADS): a laptop, CI and a farm worker make the same bytes for the same key.
     ...["-c:v", "libx264", ...speed, "-crf", "23", "-threads:v", String(ENCODER_THREADS)],
     ...["-pix_fmt", "yuv420p", "-profile:v", "high", "-r", String(FPS), "-g", String(FPS * 2), "-an"],
   ];

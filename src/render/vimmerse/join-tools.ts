@@ -9,7 +9,7 @@ import { RendererUnavailableError } from "../types.js";
  * bumped whenever a change to join.ts changes the bytes it makes. The
  * renderer's own version stays, so that no paid clip is keyed anew.
  */
-export const JOIN_REVISION = "crossfade-join/1";
+export const JOIN_REVISION = "crossfade-join/2";
 
 /** What the crossfade join asks of an ffmpeg, beyond running at all. */
 export const JOIN_NEEDS = {

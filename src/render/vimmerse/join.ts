@@ -81,7 +81,7 @@ async function joinPasses(ffmpeg: string, plan: JoinPlan, dir: string, memo: Mem
         // One decoding thread per clip: a clip is decoded only while it is shown, and frame threads would hold more frames per clip.
         ...plan.clips.flatMap((c) => ["-threads", "1", "-i", c]),
         ...["-filter_complex", pictureGraph(plan, shapes, fades), "-map", "[vout]", "-an"],
-        // x264's threads are pinned: its output depends on their number, which differs between machines.
+        // x264's threads are pinned, as the local renderer's are (see ENCODER_THREADS).
         ...["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-threads:v", String(ENCODER_THREADS), "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", String(FPS), "-g", String(FPS * 2)],
         ...bitexact,
         picture,
