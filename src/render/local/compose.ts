@@ -10,6 +10,7 @@ import { escapeXml } from "./stills.js";
 import { splitCues, toSrt, toVtt, type Cue } from "./subtitles.js";
 import { decodeWav } from "./wav.js";
 import type { Memo } from "../types.js";
+import { inPool } from "../in-pool.js";
 
 /** A clip's camera move, for the crossfades that continue it (motion.ts). */
 export interface Move {
@@ -391,15 +392,4 @@ async function memoised(memo: Memo, key: string, out: string, make: () => Promis
   const copy = `${out}.memo`;
   await copyFile(out, copy);
   await memo.put(key, copy);
-}
-
-async function inPool<T>(items: readonly T[], size: number, fn: (item: T, index: number) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
 }

@@ -4,6 +4,7 @@ import { basename, join } from "node:path";
 import { FfmpegError, runFfmpeg } from "../local/ffmpeg.js";
 import { ENCODER_THREADS, FPS, TRANSITION_FRAMES } from "../local/layout.js";
 import type { Memo } from "../types.js";
+import { inPool } from "../in-pool.js";
 
 /** The join's sound: the rate and layout every clip's audio is brought to, and the level the whole is brought to. */
 export const JOIN_RATE = 48000;
@@ -203,18 +204,4 @@ function capture(ffmpeg: string, args: string[], signal?: AbortSignal): Promise<
       reject(new FfmpegError(`ffmpeg could not read a clip (exit ${code}): ${stderr.trim().split("\n").slice(-2).join(" / ")}`));
     });
   });
-}
-
-async function inPool<T, R>(items: readonly T[], width: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await work(items[i]!);
-      }
-    }),
-  );
-  return results;
 }
