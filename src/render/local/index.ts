@@ -9,7 +9,7 @@ import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js
 import { RendererUnavailableError } from "../types.js";
 import { encodeClip } from "./clip.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
-import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, type Quality } from "./layout.js";
+import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEncodeArgs, type Quality } from "./layout.js";
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import type { Move } from "./compose.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
@@ -33,6 +33,9 @@ export async function warmUp(): Promise<void> {
 }
 
 export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
+
+/** The x264 settings of every quality, as a short digest. */
+const ENCODE_SETTINGS = hashJson(QUALITIES.map((q) => videoEncodeArgs(q))).slice(0, 12);
 
 /**
  * The embedded renderer: an animatic made offline from the story's text, with
@@ -124,8 +127,13 @@ export class LocalRenderer implements Renderer {
   }
 
   /** What identifies the ffmpeg build, for memo keys: another ffmpeg never reuses these encodes. */
+  /**
+   * What makes an encoded piece's bytes besides its frames: the ffmpeg build and the
+   * x264 settings. Memoised clip pieces and crossfades are found under it, so a
+   * change of settings (threads, preset) is never served a piece encoded before it.
+   */
   private encoderId(): string {
-    return this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}` : "unknown";
+    return this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}-${ENCODE_SETTINGS}` : "unknown";
   }
 
   private ffmpegPath(): string {
