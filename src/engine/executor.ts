@@ -12,6 +12,7 @@ import type { EventSink } from "./events.js";
 import type { Plan } from "./plan.js";
 import type { FetchOutcome, RemoteCache } from "../remote-cache/remote-cache.js";
 import type { JobPool, MadeNode } from "./pool.js";
+import { criticalPathOrder } from "./priority.js";
 
 /** How many nodes' blobs come down from the team cache at once (downloads wait on the network, not the CPU). */
 const FETCH_CONCURRENCY = 8;
@@ -196,6 +197,7 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
     running.set(`batch:${key}`, task);
   };
 
+  const order = criticalPathOrder(graph, (kind) => ctx.renderer.weight?.(kind) ?? 1);
   const aborted = abortPromise(ctx.signal);
   for (;;) {
     if (ctx.signal.aborted) stopping = true;
@@ -205,7 +207,7 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
         startFetch(id);
       }
       if (!begun && graph.nodes.some((n) => status.get(n.id) === "waiting")) await begin();
-      for (const node of graph.nodes) {
+      for (const node of order) {
         if (running.size - fetching.size >= ctx.jobs) break;
         if (status.get(node.id) !== "waiting") continue;
         if (blocked(node)) {

@@ -106,6 +106,8 @@ export interface Renderer {
   /** Checks that the renderer can run here (tools present, key set) before anything starts. */
   prepare?(signal: AbortSignal): Promise<void>;
   estimateCredits?(node: GraphNode, settings: ResolvedSettings): number;
+  /** How long a node of this kind takes next to the others (1 when absent): the engine starts the longest chains first. */
+  weight?(kind: NodeKind): number;
   /**
    * Looks at the nodes a plan would make, before anything runs: notes for the plan
    * (how a local file will reach a cloud API, say) and what must stop the build
