@@ -58,3 +58,18 @@ export function darkRegion(frame: { width: number; height: number; data: Buffer 
   }
   return { width: maxX - minX + 1, height: maxY - minY + 1, cx: sx / n, cy: sy / n };
 }
+
+/**
+ * SSIM of a video against frames drawn by an ffmpeg filter graph from a
+ * still (the same pictures before compression): overall, and the worst frame.
+ */
+export function ssimAgainst(video: string, still: string, filters: string): { all: number; worst: number } {
+  const out = spawnSync(
+    ffmpeg(),
+    ["-hide_banner", "-nostats", "-i", video, "-i", still, "-filter_complex", `[1]${filters}[ref];[0][ref]ssim=stats_file=-`, "-f", "null", "-"],
+    { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+  );
+  const frames = [...out.stdout.matchAll(/All:([\d.]+)/g)].map((m) => Number(m[1]));
+  const all = Number(/SSIM .*All:([\d.]+)/.exec(out.stderr)?.[1]);
+  return { all, worst: frames.length ? Math.min(...frames) : NaN };
+}

@@ -73,8 +73,8 @@ describe("quality draft", () => {
   it("encodes with faster x264 settings, while standard keeps its own", async () => {
     const standard = await encoderSettings(builds.standard.video);
     const draft = await encoderSettings(builds.draft.video);
-    // Standard: veryfast tuned for stills (diamond search, subpixel refinement 1), mb-tree on, CRF 23.
-    expect(standard).toMatch(/ me=dia subme=1 /);
+    // Standard: veryfast tuned for stills (diamond search, subpixel refinement 1, no sub-partitions), mb-tree on, CRF 23.
+    expect(standard).toMatch(/ analyse=0x3:0 me=dia subme=1 /);
     expect(standard).toMatch(/ mbtree=1 crf=23\.0 /);
     expect(draft).toMatch(/ mbtree=0 crf=23\.0 /);
   });

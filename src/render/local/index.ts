@@ -47,7 +47,7 @@ const ENCODE_SETTINGS = hashJson(QUALITIES.map((q) => videoEncodeArgs(q))).slice
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r16` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r17` };
   readonly paid = false;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
