@@ -80,16 +80,49 @@ function* musicSteps(description: string): Generator<void, Pcm> {
   for (const c of description) seed = (seed * 33 + c.charCodeAt(0)) >>> 0;
   const noise = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 31 - 1);
 
+  // Oscillators by recurrence, not a sine per sample and harmonic: the carrier turns by a fixed rotation
+  // each sample, its harmonics follow from sin(kx) = 2cos(x)sin((k-1)x) - sin((k-2)x), and the decay is a
+  // fixed factor a sample. Plain arithmetic, the same on every machine, a tenth of the time.
   const tone = (start: number, dur: number, hz: number, amp: number, shape: { attack: number; decay: number; harmonics: number[]; vibrato?: number }) => {
     const s0 = Math.round(start * rate);
     const n = Math.round(dur * rate);
-    for (let i = 0; i < n && s0 + i < out.length; i++) {
-      const t = i / rate;
-      const env = Math.min(1, t / shape.attack) * Math.exp(-t * shape.decay) * Math.min(1, (n - i) / (0.05 * rate));
-      const f = hz * (1 + (shape.vibrato ?? 0) * Math.sin(2 * Math.PI * 5 * t));
-      let v = 0;
-      for (let h = 0; h < shape.harmonics.length; h++) v += shape.harmonics[h]! * Math.sin(2 * Math.PI * f * (h + 1) * t);
+    const end = Math.min(n, out.length - s0);
+    const attack = shape.attack * rate;
+    const fade = 0.05 * rate;
+    const fall = Math.exp(-shape.decay / rate);
+    const harmonics = shape.harmonics;
+    const vibrato = shape.vibrato ?? 0;
+    const turn = (2 * Math.PI * hz) / rate;
+    const cosTurn = Math.cos(turn);
+    const sinTurn = Math.sin(turn);
+    let sin = 0;
+    let cos = 1;
+    let decay = 1;
+    for (let i = 0; i < end; i++) {
+      const env = Math.min(1, i / attack) * decay * Math.min(1, (n - i) / fade);
+      let x = sin;
+      let twoCos = 2 * cos;
+      if (vibrato) {
+        // A slight pitch wobble: the phase is computed directly, as the carrier no longer turns evenly.
+        const t = i / rate;
+        const phase = 2 * Math.PI * hz * (1 + vibrato * Math.sin(2 * Math.PI * 5 * t)) * t;
+        x = Math.sin(phase);
+        twoCos = 2 * Math.cos(phase);
+      }
+      let previous = 0;
+      let current = x;
+      let v = harmonics[0]! * x;
+      for (let h = 1; h < harmonics.length; h++) {
+        const next = twoCos * current - previous;
+        previous = current;
+        current = next;
+        v += harmonics[h]! * current;
+      }
       out[s0 + i]! += amp * env * v;
+      const turned = sin * cosTurn + cos * sinTurn;
+      cos = cos * cosTurn - sin * sinTurn;
+      sin = turned;
+      decay *= fall;
     }
   };
 
