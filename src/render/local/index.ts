@@ -32,7 +32,7 @@ export async function warmUp(): Promise<void> {
   await Promise.all([import("./speech.js").then((m) => m.speechModule()), stills(), compose(), import("espeak-ng")]);
 }
 
-const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 1, "scene-narration": 2, music: 4, title: 10, "scene-clip": 16, video: 17 };
+const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 4, title: 10, "scene-clip": 16, video: 17 };
 
 export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 

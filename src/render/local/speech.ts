@@ -94,10 +94,26 @@ function withoutStacks<T>(run: () => T): T {
   }
 }
 
-/** Speaks a line with eSpeak NG compiled to WebAssembly: offline, in this process, the same samples every time. */
+/**
+ * Speaks a line with eSpeak NG compiled to WebAssembly: offline, in this
+ * process, the same samples every time. Synthesis runs for a tenth of a second
+ * or more without yielding; from storyc's build it runs in worker threads
+ * (speech-pool.ts), so that the thread which starts the encodes and draws the
+ * stills is not held up by it. Run from its sources (the tests), it runs here.
+ */
 export async function speak(text: string, voice: string, signal?: AbortSignal): Promise<Pcm> {
   signal?.throwIfAborted();
-  const [{ default: ESpeakNg }, module] = await Promise.all([import("espeak-ng"), speechModule()]);
+  const module = await speechModule();
+  const { speechPool } = await import("./speech-pool.js");
+  const pool = speechPool();
+  const pcm = pool ? await pool.speak(module, text, voice, signal) : await synthesize(module, text, voice);
+  signal?.throwIfAborted();
+  return pcm;
+}
+
+/** One line, synthesised in the calling thread. */
+export async function synthesize(module: WebAssembly.Module, text: string, voice: string): Promise<Pcm> {
+  const { default: ESpeakNg } = await import("espeak-ng");
   const errors: string[] = [];
   const espeak = await ESpeakNg({
     arguments: ["-w", "/out.wav", "-v", voice, "-s", "160", "-g", "4", text.replace(/\s+/g, " ").trim()],
@@ -108,7 +124,6 @@ export async function speak(text: string, voice: string, signal?: AbortSignal): 
       return {};
     },
   });
-  signal?.throwIfAborted();
   let bytes: Uint8Array;
   try {
     bytes = espeak.FS.readFile("/out.wav");

@@ -1,0 +1,99 @@
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { Pcm } from "./wav.js";
+
+export interface SpeechRequest {
+  id: number;
+  text: string;
+  voice: string;
+}
+
+export type SpeechReply = { id: number; sampleRate: number; samples: Float32Array } | { id: number; error: string };
+
+interface Pending {
+  resolve: (pcm: Pcm) => void;
+  reject: (error: Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+/**
+ * Worker threads that speak lines (speech-worker.ts), each with its own
+ * instance of the compiled synthesizer. A thread with nothing to say does not
+ * keep storyc running; one that dies fails only the lines it held.
+ */
+class SpeechPool {
+  private threads: Thread[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly entry: URL,
+    private readonly size: number,
+  ) {}
+
+  speak(module: WebAssembly.Module, text: string, voice: string, signal?: AbortSignal): Promise<Pcm> {
+    const thread = this.thread(module);
+    const id = this.next++;
+    return new Promise<Pcm>((resolve, reject) => {
+      const onAbort = () => settle(() => reject(signal!.reason as Error));
+      const settle = (done: () => void) => {
+        if (!thread.pending.delete(id)) return;
+        signal?.removeEventListener("abort", onAbort);
+        if (thread.pending.size === 0) thread.worker.unref();
+        done();
+      };
+      thread.pending.set(id, { resolve: (pcm) => settle(() => resolve(pcm)), reject: (error) => settle(() => reject(error)) });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      thread.worker.ref();
+      thread.worker.postMessage({ id, text, voice } satisfies SpeechRequest);
+    });
+  }
+
+  /** The thread with the fewest lines to say, started if the pool is not full. */
+  private thread(module: WebAssembly.Module): Thread {
+    const idle = this.threads.find((t) => t.pending.size === 0);
+    if (idle) return idle;
+    if (this.threads.length < this.size) return this.start(module);
+    return this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+  }
+
+  private start(module: WebAssembly.Module): Thread {
+    const worker = new Worker(this.entry, { workerData: { module } });
+    const thread: Thread = { worker, pending: new Map() };
+    worker.unref();
+    worker.on("message", (reply: SpeechReply) => {
+      const waiting = thread.pending.get(reply.id);
+      if (!waiting) return;
+      if ("error" in reply) waiting.reject(new Error(reply.error));
+      else waiting.resolve({ sampleRate: reply.sampleRate, samples: reply.samples });
+    });
+    const fail = (error: Error) => {
+      this.threads = this.threads.filter((t) => t !== thread);
+      for (const p of [...thread.pending.values()]) p.reject(new Error(`the speech synthesizer's thread stopped: ${error.message}`));
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`exit code ${code}`)));
+    this.threads.push(thread);
+    return thread;
+  }
+}
+
+let pool: SpeechPool | null | undefined;
+
+/**
+ * The process's speech threads: one beside storyc's own thread on two cores,
+ * two on more. None when storyc runs from its TypeScript sources, where no
+ * compiled worker exists: lines are then spoken in the calling thread, with
+ * the same samples.
+ */
+export function speechPool(): SpeechPool | null {
+  if (pool !== undefined) return pool;
+  const entry = new URL("./speech-worker.js", import.meta.url);
+  pool = existsSync(fileURLToPath(entry)) ? new SpeechPool(entry, Math.min(2, availableParallelism())) : null;
+  return pool;
+}
