@@ -18,6 +18,8 @@ export interface ClipPlan {
   head?: boolean;
   /** The encoder's settings (layout.ts); standard when absent. */
   quality?: Quality;
+  /** Encoded as one piece: for a clip whose length never changes (the title card), pieces would only add keyframes and processes. */
+  whole?: boolean;
 }
 
 /**
@@ -51,6 +53,7 @@ interface Part {
  */
 function partsOf(plan: ClipPlan): Part[] {
   const from = plan.transition > 0 && (plan.head ?? true) ? plan.transition : 0;
+  if (plan.whole) return [{ start: from, count: plan.frames - from }];
   const cut = Math.floor((plan.frames - 1) / CHUNK_FRAMES) * CHUNK_FRAMES;
   const parts: Part[] = [];
   if (cut > from) parts.push({ start: from, count: cut - from });

@@ -221,7 +221,7 @@ export class LocalRenderer implements Renderer {
     const still = join(input.workDir, "title.png");
     const { titleCard } = await stills();
     await writeFile(still, await titleCard({ width, height, title: i.title, description: i.description }));
-    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false, quality: this.options.quality }, input.workDir, { signal: input.signal });
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false, whole: true, quality: this.options.quality }, input.workDir, { signal: input.signal });
     return { files: [{ name: "title.png", path: still }, { name: "title-body.mp4", path: clip.body }], meta: { frames: TITLE_FRAMES, motion: "zoom-in", span: clip.span } };
   }
 
