@@ -34,6 +34,11 @@ export interface WatcherOptions {
   prepare: () => Promise<PreparedBuild>;
   /** More files whose saves start a build (the project config), whether they exist yet or not. */
   alsoWatch?: readonly string[];
+  /**
+   * How long the story must stay unchanged before a build starts: an editor's
+   * save is one write or a write and a rename, a few milliseconds apart (webpack
+   * waits 20 ms), and every millisecond here is part of the writer's wait.
+   */
   debounceMs?: number;
   onEvent: (event: WatcherEvent) => void;
 }
@@ -105,7 +110,7 @@ export class StoryWatcher {
         this.timer = setTimeout(() => {
           this.timer = null;
           this.dispatch({ type: "debounce-elapsed" });
-        }, this.options.debounceMs ?? 100);
+        }, this.options.debounceMs ?? 50);
         break;
       case "start-build":
         this.running = this.buildOnce().finally(async () => {

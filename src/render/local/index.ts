@@ -23,13 +23,17 @@ const stills = () => import("./stills.js");
 const compose = () => import("./compose.js");
 
 /**
- * Compiles the speech synthesizer and loads the drawing and composing code
- * (sharp, libvips), which a process otherwise does on its first narration and
- * first video. storyc watch calls it while it waits for the first save, so
+ * Compiles the speech synthesizer, starts its threads and loads the drawing
+ * and composing code (sharp, libvips), which a process otherwise does on its
+ * first narration and first video. storyc watch calls it while it waits for the first save, so
  * that the first edit is as quick as the ones after it. Changes no output.
  */
 export async function warmUp(): Promise<void> {
-  await Promise.all([import("./speech.js").then((m) => m.speechModule()), stills(), compose(), import("espeak-ng")]);
+  const speech = async () => {
+    const [module, { speechPool }] = await Promise.all([import("./speech.js").then((m) => m.speechModule()), import("./speech-pool.js")]);
+    await speechPool()?.warm(module);
+  };
+  await Promise.all([speech(), stills(), compose(), import("espeak-ng")]);
 }
 
 const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 4, title: 10, "scene-clip": 16, video: 17 };

@@ -37,7 +37,10 @@ class SpeechPool {
   ) {}
 
   speak(module: WebAssembly.Module, text: string, voice: string, signal?: AbortSignal): Promise<Pcm> {
-    const thread = this.thread(module);
+    return this.ask(this.thread(module), text, voice, signal);
+  }
+
+  private ask(thread: Thread, text: string, voice: string, signal?: AbortSignal): Promise<Pcm> {
     const id = this.next++;
     return new Promise<Pcm>((resolve, reject) => {
       const onAbort = () => settle(() => reject(signal!.reason as Error));
@@ -52,6 +55,16 @@ class SpeechPool {
       thread.worker.ref();
       thread.worker.postMessage({ id, text, voice } satisfies SpeechRequest);
     });
+  }
+
+  /**
+   * Starts every thread and has each speak a word, discarded: a thread's first
+   * line otherwise also pays for its start and for compiling the synthesizer's
+   * JavaScript. Changes no output (each line has an instance of its own).
+   */
+  async warm(module: WebAssembly.Module): Promise<void> {
+    while (this.threads.length < this.size) this.start(module);
+    await Promise.all(this.threads.map((thread) => this.ask(thread, "ready", "en")));
   }
 
   /** The thread with the fewest lines to say, started if the pool is not full. */
