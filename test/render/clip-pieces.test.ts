@@ -58,11 +58,13 @@ describe("a clip drawn in pieces", () => {
     const grown = await encodeClip(ffmpeg(), plan(84), second, opts);
     expect(stats.hits).toBeGreaterThanOrEqual(1);
     expect(stats.puts).toBeLessThan(made);
-    // The body starts after the crossfade into it, which the video draws.
-    expect(countFrames(grown.body)).toBe(84 - 12);
+    // The body starts after the crossfade into it, which the video draws; each piece has the frames it says.
+    for (const piece of grown.pieces) expect(countFrames(piece.path)).toBe(piece.frames);
+    expect(grown.pieces.reduce((sum, p) => sum + p.frames, 0)).toBe(84 - 12);
 
     // Reuse changes nothing: the same clip made without a memo has the same bytes.
     const fresh = await encodeClip(ffmpeg(), plan(84), await mkdtemp(join(dir, "fresh-")));
-    expect((await readFile(grown.body)).equals(await readFile(fresh.body))).toBe(true);
+    expect(fresh.pieces.map((p) => p.frames)).toEqual(grown.pieces.map((p) => p.frames));
+    for (const [i, piece] of grown.pieces.entries()) expect((await readFile(piece.path)).equals(await readFile(fresh.pieces[i]!.path))).toBe(true);
   }, 120_000);
 });

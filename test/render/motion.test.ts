@@ -22,8 +22,8 @@ beforeAll(async () => {
 async function firstAndLast(motion: Motion) {
   const dir = tempDir(`${motion}-`);
   const clip = await encodeClip(ffmpeg(), { still, width: W, height: H, motion, frames: 40, transition: 0 }, dir);
-  expect(countFrames(clip.body)).toBe(40);
-  return { first: darkRegion(await frameAt(clip.body, "first")), last: darkRegion(await frameAt(clip.body, "last")) };
+  expect(clip.pieces.reduce((sum, p) => sum + countFrames(p.path), 0)).toBe(40);
+  return { first: darkRegion(await frameAt(clip.pieces[0]!.path, "first")), last: darkRegion(await frameAt(clip.pieces.at(-1)!.path, "last")) };
 }
 
 describe("camera motion", () => {

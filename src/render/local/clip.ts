@@ -1,4 +1,4 @@
-import { copyFile, writeFile } from "node:fs/promises";
+import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Memo } from "../types.js";
 import { runFfmpeg } from "./ffmpeg.js";
@@ -67,29 +67,42 @@ export interface ClipMemo {
   prefix: string;
 }
 
+/** One keyframe-started piece of a clip's body, as a file of its own. */
+export interface ClipPiece {
+  path: string;
+  frames: number;
+}
+
 /**
  * Encodes the body of a scene's clip: its still with its camera motion, from
  * the end of the crossfade into it to its last frame. The missing pieces are
  * encoded one encoder per ffmpeg run, one after the other (an encoder and its
- * frames cost a hundred MB at 720p, and a build runs clips side by side), and
- * joined by stream copy.
+ * frames cost a hundred MB at 720p, and a build runs clips side by side). The
+ * pieces stay files of their own, `clip-1.mp4`, `clip-2.mp4`: the video joins
+ * every segment by stream copy anyway, so joining them here would only cost a
+ * process and a copy of the clip.
  */
 export async function encodeClip(
   ffmpeg: string,
   plan: ClipPlan,
   dir: string,
   options: { signal?: AbortSignal; onProgress?: (fraction: number) => void; memo?: ClipMemo } = {},
-): Promise<{ body: string; span: number }> {
+): Promise<{ pieces: ClipPiece[]; span: number }> {
   const span = moveSpan(plan.frames, plan.transition);
   const parts = partsOf(plan);
   const quality = plan.quality ?? "standard";
   const keyOf = (p: Part) => `${options.memo!.prefix}/${plan.motion}/${span}/${p.start}/${p.count}/${plan.width}x${plan.height}/${quality}`;
-  const files: string[] = await Promise.all(parts.map(async (p) => (options.memo ? ((await options.memo.memo.get(keyOf(p))) ?? "") : "")));
-  const missing = parts.filter((_, i) => !files[i]);
-  const drawn = missing.reduce((s, p) => s + p.count, 0);
+  const found: string[] = await Promise.all(parts.map(async (p) => (options.memo ? ((await options.memo.memo.get(keyOf(p))) ?? "") : "")));
+  const drawn = parts.reduce((s, p, i) => s + (found[i] ? 0 : p.count), 0);
+  const pieces = parts.map((p, i) => ({ path: join(dir, `clip-${i + 1}.mp4`), frames: p.count }));
   let done = 0;
-  for (const p of missing) {
-    const out = join(dir, `part-${p.start}-${p.count}.mp4`);
+  for (const [i, p] of parts.entries()) {
+    const out = pieces[i]!.path;
+    // Found pieces are copied: the node's outputs are moved into the cache, the memo keeps its own.
+    if (found[i]) {
+      await copyFile(found[i]!, out);
+      continue;
+    }
     const progress = options.onProgress ? { onProgress: (s: number) => options.onProgress!(Math.min(1, (done + s * FPS) / drawn)) } : {};
     const filters = moveFilters(plan.motion, span, p.start, p.count, plan.width, plan.height);
     await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", `[0]${filters}[v]`, "-map", "[v]", "-frames:v", String(p.count), ...videoEncodeArgs(quality), out], {
@@ -97,19 +110,11 @@ export async function encodeClip(
       ...progress,
     });
     done += p.count;
-    files[parts.indexOf(p)] = out;
     if (options.memo) {
       const copy = `${out}.memo`;
       await copyFile(out, copy);
       await options.memo.memo.put(keyOf(p), copy);
     }
   }
-  const body = join(dir, "clip-body.mp4");
-  if (files.length === 1) await copyFile(files[0]!, body);
-  else {
-    const list = join(dir, "body.txt");
-    await writeFile(list, files.map((f, n) => `file '${f.replace(/'/g, "'\\''")}'\nduration ${(parts[n]!.count / FPS).toFixed(6)}`).join("\n") + "\n");
-    await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-fflags", "+bitexact", body], options.signal ? { signal: options.signal } : {});
-  }
-  return { body, span };
+  return { pieces, span };
 }

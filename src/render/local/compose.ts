@@ -5,6 +5,7 @@ import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.js";
 import { FPS, NARRATION_LEAD_IN, videoEncodeArgs, type Quality } from "./layout.js";
 import { moveFilters, type Motion } from "./motion.js";
+import type { ClipPiece } from "./clip.js";
 import { encodePieces, LOUDNESS_TARGET, mixPiece, resample, SOUND_RATE } from "./sound.js";
 import { escapeXml } from "./stills.js";
 import { splitCues, toSrt, toVtt, type Cue } from "./subtitles.js";
@@ -23,8 +24,8 @@ export interface Move {
 export interface ComposeScene {
   label: string;
   frames: number;
-  /** The clip from the end of the crossfade into it (or from its start after a cut). */
-  body: string;
+  /** The clip from the end of the crossfade into it (or from its start after a cut), in its pieces. */
+  pieces: ClipPiece[];
   move: Move;
   still: string;
   narration: string;
@@ -39,7 +40,7 @@ export interface ComposePlan {
   /** The encoder's settings for the crossfades: the clips' own, so that all segments join by stream copy. */
   quality: Quality;
   transition: number;
-  title?: { frames: number; body: string; move: Move; still: string };
+  title?: { frames: number; pieces: ClipPiece[]; move: Move; still: string };
   music?: string;
   scenes: ComposeScene[];
   /** What identifies the ffmpeg build: memoised encodes are only reused from the same one. */
@@ -147,8 +148,10 @@ function layOut(plan: ComposePlan, dir: string): Timeline {
   // The move that runs on past the previous segment's end, into the next crossfade.
   let previous: MoveAt | undefined;
   if (plan.title) {
-    segments.push(plan.title.body);
-    segmentFrames.push(plan.title.frames);
+    for (const piece of plan.title.pieces) {
+      segments.push(piece.path);
+      segmentFrames.push(piece.frames);
+    }
     frame += plan.title.frames;
     previous = { move: plan.title.move, start: plan.title.frames };
   }
@@ -160,8 +163,10 @@ function layOut(plan: ComposePlan, dir: string): Timeline {
       segments.push(out);
       segmentFrames.push(plan.transition);
     }
-    segments.push(scene.body);
-    segmentFrames.push(scene.frames - plan.transition);
+    for (const piece of scene.pieces) {
+      segments.push(piece.path);
+      segmentFrames.push(piece.frames);
+    }
     frame += scene.frames;
     previous = { move: scene.move, start: scene.frames };
   }

@@ -7,7 +7,7 @@ import { packageVersion } from "../../paths.js";
 import { hashJson } from "../../graph/hash.js";
 import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js";
 import { RendererUnavailableError } from "../types.js";
-import { encodeClip } from "./clip.js";
+import { encodeClip, type ClipPiece } from "./clip.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEncodeArgs, type Quality } from "./layout.js";
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
@@ -226,7 +226,7 @@ export class LocalRenderer implements Renderer {
     const { titleCard } = await stills();
     await writeFile(still, await titleCard({ width, height, title: i.title, description: i.description }));
     const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false, whole: true, quality: this.options.quality }, input.workDir, { signal: input.signal });
-    return { files: [{ name: "title.png", path: still }, { name: "title-body.mp4", path: clip.body }], meta: { frames: TITLE_FRAMES, motion: "zoom-in", span: clip.span } };
+    return { files: [{ name: "title.png", path: still }, ...pieceFiles(clip.pieces)], meta: { frames: TITLE_FRAMES, motion: "zoom-in", span: clip.span, pieces: pieceFrames(clip.pieces) } };
   }
 
   private async sceneImage(input: RenderInput<"scene-image">): Promise<RenderResult> {
@@ -277,7 +277,7 @@ export class LocalRenderer implements Renderer {
       memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}` },
     });
     // The move is in the meta for the crossfades around the clip, which the video draws from the still.
-    return { files: [{ name: "still.png", path: still }, { name: "clip-body.mp4", path: clip.body }], meta: { frames, seconds: frames / FPS, motion, span: clip.span } };
+    return { files: [{ name: "still.png", path: still }, ...pieceFiles(clip.pieces)], meta: { frames, seconds: frames / FPS, motion, span: clip.span, pieces: pieceFrames(clip.pieces) } };
   }
 
   private async video(input: RenderInput<"video">): Promise<RenderResult> {
@@ -296,14 +296,14 @@ export class LocalRenderer implements Renderer {
         height,
         quality: this.options.quality,
         transition: this.transition(i.settings.transitions),
-        ...(title ? { title: { frames: Number(title.meta.frames), body: title.files["title-body.mp4"]!, still: title.files["title.png"]!, move: moveOf(title, "title.png") } } : {}),
+        ...(title ? { title: { frames: Number(title.meta.frames), pieces: piecesOf(title), still: title.files["title.png"]!, move: moveOf(title, "title.png") } } : {}),
         ...(music ? { music: music.files["music.wav"]! } : {}),
         encoder: this.encoderId(),
         stills: this.stillsId,
         scenes: clips.map((c, n) => ({
           label: i.scenes[n]?.label ?? `scene ${n + 1}`,
           frames: Number(c.meta.frames),
-          body: c.files["clip-body.mp4"]!,
+          pieces: piecesOf(c),
           move: moveOf(c, "still.png"),
           still: c.files["still.png"]!,
           narration: narrations[n]!.files["narration.wav"]!,
@@ -328,6 +328,27 @@ export class LocalRenderer implements Renderer {
   private async file(input: RenderInput, name: string, bytes: Buffer): Promise<RenderResult & { files: Array<{ name: string; path: string }> }> {
     return { files: [{ name, path: await this.writeTo(input, name, bytes) }] };
   }
+}
+
+/** A clip's pieces as the node's files, clip-1.mp4, clip-2.mp4..., in play order. */
+function pieceFiles(pieces: readonly ClipPiece[]): Array<{ name: string; path: string }> {
+  return pieces.map((p, i) => ({ name: `clip-${i + 1}.mp4`, path: p.path }));
+}
+
+/** The frames of each piece, for the meta: "138 42". */
+function pieceFrames(pieces: readonly ClipPiece[]): string {
+  return pieces.map((p) => p.frames).join(" ");
+}
+
+/** The pieces a clip (or the title) recorded, with their files from the cache. */
+function piecesOf(clip: DepOutput): ClipPiece[] {
+  return String(clip.meta.pieces)
+    .split(" ")
+    .map((frames, i) => {
+      const path = clip.files[`clip-${i + 1}.mp4`];
+      if (!path || !(Number(frames) > 0)) throw new Error(`${clip.id} has no piece ${i + 1} of its clip`);
+      return { path, frames: Number(frames) };
+    });
 }
 
 /** The camera move a clip (or the title) recorded, for the crossfades the video draws from its still. */
