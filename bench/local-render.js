@@ -4,10 +4,15 @@
 // encoder per core side by side. Prints the ratio
 // of wall times (goal: at most 1.3x), the same ratio in CPU time (steadier on a
 // shared machine: it counts the work, not the waiting) and the realtime factor.
+// Then, for what the floor leaves out, x264 alone on the video's own frames
+// (decoded beforehand, so neither drawing nor a still's decoding is counted):
+// the CPU the encodes cannot do without, and the build's CPU against it. The
+// floor's frames are one still repeated, cheap to encode but decoded from PNG
+// every frame; the video's frames move.
 // Then renders a generated 60-scene story and prints the peak resident memory
 // of storyc and of storyc with its ffmpeg children (goal: < 1 GiB).
 import { spawn } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,7 +46,8 @@ function coldBunny() {
   const lock = JSON.parse(readFileSync(join(dir, "bunny.lock"), "utf8"));
   const frames = TITLE_FRAMES + Object.entries(lock.nodes).filter(([id]) => id.endsWith("/clip")).reduce((s, [, e]) => s + e.meta.frames, 0);
   const still = join(dir, lock.nodes["scene/hop/image"].outputs[0].cache);
-  return { ms, cpu, frames, still, dir };
+  const video = join(dir, "out", "bunny", "bunny.mp4");
+  return { ms, cpu, frames, still, dir, video };
 }
 
 /**
@@ -67,14 +73,33 @@ async function floor(still, frames) {
   return { ms, cpu: childCpu() - before };
 }
 
+/**
+ * x264 alone on the frames the build made: the video decoded to raw frames
+ * first (in memory where /dev/shm exists; not timed), then encoded again with
+ * the renderer's settings. Its CPU includes reading the raw frames.
+ */
+function encodeOnlyCpu(video) {
+  const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "storyc-bench-raw-"));
+  try {
+    const raw = join(dir, "frames.yuv");
+    timeCommand(ffmpeg, ["-hide_banner", "-loglevel", "error", "-i", video, "-map", "0:v", "-f", "rawvideo", "-pix_fmt", "yuv420p", raw]);
+    const args = ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", "1280x720", "-r", "25", "-i", raw, ...videoEncodeArgs(), "-f", "mp4", "-y", join(dir, "again.mp4")];
+    return timed(ffmpeg, args).cpu;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const cold = [];
 const floors = [];
+const encodeOnly = [];
 let frames = 0;
 for (let i = 0; i < runs; i++) {
   const c = coldBunny();
   frames = c.frames;
   cold.push(c);
   floors.push(await floor(c.still, c.frames));
+  encodeOnly.push(encodeOnlyCpu(c.video));
   rmSync(c.dir, { recursive: true, force: true });
 }
 const c = median(cold.map((x) => x.ms));
@@ -87,6 +112,8 @@ report(`bunny example, cold cache, local renderer (${frames} frames at 1280x720,
   ["ratio build / floor, wall (goal <= 1.3)", `${(c / f).toFixed(2)}x ${c / f <= 1.3 ? "ok" : "OVER GOAL"}`],
   ["ratio build / floor, CPU", `${(cc / fc).toFixed(2)}x`],
   ["realtime factor (video seconds per wall second)", `${(frames / 25 / (c / 1000)).toFixed(2)}x`],
+  ["x264 alone on the video's own frames, CPU", `${median(encodeOnly).toFixed(2)} s`],
+  ["build CPU / that encode's CPU", `${(cc / median(encodeOnly)).toFixed(2)}x`],
 ]);
 
 // Peak memory of a 60-scene story, sampled from /proc every 50 ms (BENCH_MEMORY=0 leaves it out).
