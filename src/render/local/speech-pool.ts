@@ -20,7 +20,16 @@ interface Pending {
 interface Thread {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Ends the thread once it has stayed idle for IDLE_MS, unless the pool is kept warm. */
+  idle?: NodeJS.Timeout;
 }
+
+/**
+ * A thread holds a hundred MB or more (each line's synthesizer instance,
+ * until its heap is collected): one left idle by a build is ended, so that
+ * the clips and the video that follow the narrations have that memory.
+ */
+const IDLE_MS = 1000;
 
 /**
  * Worker threads that speak lines (speech-worker.ts), each with its own
@@ -30,6 +39,8 @@ interface Thread {
 class SpeechPool {
   private threads: Thread[] = [];
   private next = 0;
+  /** Set by warm(): storyc watch keeps its threads for the next save. */
+  private kept = false;
 
   constructor(
     private readonly entry: URL,
@@ -47,11 +58,12 @@ class SpeechPool {
       const settle = (done: () => void) => {
         if (!thread.pending.delete(id)) return;
         signal?.removeEventListener("abort", onAbort);
-        if (thread.pending.size === 0) thread.worker.unref();
+        if (thread.pending.size === 0) this.rest(thread);
         done();
       };
       thread.pending.set(id, { resolve: (pcm) => settle(() => resolve(pcm)), reject: (error) => settle(() => reject(error)) });
       signal?.addEventListener("abort", onAbort, { once: true });
+      clearTimeout(thread.idle);
       thread.worker.ref();
       thread.worker.postMessage({ id, text, voice } satisfies SpeechRequest);
     });
@@ -63,8 +75,22 @@ class SpeechPool {
    * JavaScript. Changes no output (each line has an instance of its own).
    */
   async warm(module: WebAssembly.Module): Promise<void> {
+    this.kept = true;
     while (this.threads.length < this.size) this.start(module);
     await Promise.all(this.threads.map((thread) => this.ask(thread, "ready", "en")));
+  }
+
+  /** A thread with nothing to say does not keep storyc running, and ends after IDLE_MS unless the pool is kept warm. */
+  private rest(thread: Thread): void {
+    thread.worker.unref();
+    if (this.kept) return;
+    clearTimeout(thread.idle);
+    thread.idle = setTimeout(() => {
+      if (thread.pending.size > 0) return;
+      this.threads = this.threads.filter((t) => t !== thread);
+      void thread.worker.terminate();
+    }, IDLE_MS);
+    thread.idle.unref();
   }
 
   /** The thread with the fewest lines to say, started if the pool is not full. */
@@ -100,13 +126,13 @@ let pool: SpeechPool | null | undefined;
 
 /**
  * The process's speech threads: one beside storyc's own thread on two cores,
- * two on more. None when storyc runs from its TypeScript sources, where no
+ * two on more (each holds a hundred MB or more). None when storyc runs from its TypeScript sources, where no
  * compiled worker exists: lines are then spoken in the calling thread, with
  * the same samples.
  */
 export function speechPool(): SpeechPool | null {
   if (pool !== undefined) return pool;
   const entry = new URL("./speech-worker.js", import.meta.url);
-  pool = existsSync(fileURLToPath(entry)) ? new SpeechPool(entry, Math.min(2, availableParallelism())) : null;
+  pool = existsSync(fileURLToPath(entry)) ? new SpeechPool(entry, Math.max(1, Math.min(2, availableParallelism() - 1))) : null;
   return pool;
 }
