@@ -35,9 +35,10 @@ export interface WatcherOptions {
   /** More files whose saves start a build (the project config), whether they exist yet or not. */
   alsoWatch?: readonly string[];
   /**
-   * How long the story must stay unchanged before a build starts: an editor's
-   * save is one write or a write and a rename, a few milliseconds apart (webpack
-   * waits 20 ms), and every millisecond here is part of the writer's wait.
+   * How long the story must stay unchanged before a build starts (20 ms, as
+   * webpack waits): an editor's save is one write, or a write and a rename a
+   * few milliseconds apart, and every millisecond here is part of the writer's
+   * wait. A build that reads a file mid-write only reports it until the next event.
    */
   debounceMs?: number;
   onEvent: (event: WatcherEvent) => void;
@@ -110,7 +111,7 @@ export class StoryWatcher {
         this.timer = setTimeout(() => {
           this.timer = null;
           this.dispatch({ type: "debounce-elapsed" });
-        }, this.options.debounceMs ?? 50);
+        }, this.options.debounceMs ?? 20);
         break;
       case "start-build":
         this.running = this.buildOnce().finally(async () => {
