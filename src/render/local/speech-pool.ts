@@ -126,9 +126,9 @@ let pool: SpeechPool | null | undefined;
 
 /**
  * The process's speech threads: one beside storyc's own thread on two cores,
- * two on more (each holds a hundred MB or more). None when storyc runs from its TypeScript sources, where no
- * compiled worker exists: lines are then spoken in the calling thread, with
- * the same samples.
+ * two on more (each holds a hundred MB or more). None when storyc runs from
+ * its TypeScript sources, where no compiled worker exists: lines are then
+ * spoken in the calling thread, with the same samples.
  */
 export function speechPool(): SpeechPool | null {
   if (pool !== undefined) return pool;
