@@ -25,8 +25,9 @@ const compose = () => import("./compose.js");
 /**
  * Compiles the speech synthesizer, starts its threads and loads the drawing
  * and composing code (sharp, libvips), which a process otherwise does on its
- * first narration and first video. storyc watch calls it while it waits for the first save, so
- * that the first edit is as quick as the ones after it. Changes no output.
+ * first narration and first video. storyc watch calls it while it waits for
+ * the first save, so that the first edit is as quick as the ones after it.
+ * Changes no output.
  */
 export async function warmUp(): Promise<void> {
   const speech = async () => {
@@ -36,6 +37,11 @@ export async function warmUp(): Promise<void> {
   await Promise.all([speech(), stills(), compose(), import("espeak-ng")]);
 }
 
+/**
+ * Tenths of a second each kind takes on a laptop's core, for the engine's order.
+ * A scene image outweighs its narration: both unlock the clip, but lines queue
+ * for the speech threads while an image needs one of the build's slots.
+ */
 const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 4, title: 10, "scene-clip": 16, video: 17 };
 
 export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
@@ -123,7 +129,7 @@ export class LocalRenderer implements Renderer {
     return 0;
   }
 
-  /** Tenths of a second each kind takes on a laptop's core, for the engine's order: the clips' encodes dominate. */
+  /** How long each kind takes next to the others (LOCAL_WEIGHTS): the clips' encodes dominate. */
   weight(kind: NodeKind): number {
     return LOCAL_WEIGHTS[kind];
   }
