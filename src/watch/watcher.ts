@@ -29,16 +29,19 @@ export type PreparedBuild =
     }
   | { ok: false; diagnostics: Diagnostic[]; text: string | undefined };
 
+/** chokidar's 50 ms throttle of a file's changes, and a margin for the write that falls at its end. */
+const DEBOUNCE_MS = 60;
+
 export interface WatcherOptions {
   /** Called before every build, so that a saved project config takes effect. */
   prepare: () => Promise<PreparedBuild>;
   /** More files whose saves start a build (the project config), whether they exist yet or not. */
   alsoWatch?: readonly string[];
   /**
-   * How long the story must stay unchanged before a build starts (20 ms, as
-   * webpack waits): an editor's save is one write, or a write and a rename a
-   * few milliseconds apart, and every millisecond here is part of the writer's
-   * wait. A build that reads a file mid-write only reports it until the next event.
+   * How long the files must stay unchanged before a build starts. Not less than
+   * chokidar's throttle (it drops a file's further changes for 50 ms after one
+   * it reports): a save within that window is only seen if the build has not
+   * read the file yet. Every millisecond beyond it is part of the writer's wait.
    */
   debounceMs?: number;
   onEvent: (event: WatcherEvent) => void;
@@ -111,7 +114,7 @@ export class StoryWatcher {
         this.timer = setTimeout(() => {
           this.timer = null;
           this.dispatch({ type: "debounce-elapsed" });
-        }, this.options.debounceMs ?? 20);
+        }, this.options.debounceMs ?? DEBOUNCE_MS);
         break;
       case "start-build":
         this.running = this.buildOnce().finally(async () => {
