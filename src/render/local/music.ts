@@ -82,7 +82,7 @@ function* musicSteps(description: string): Generator<void, Pcm> {
 
   // Oscillators by recurrence, not a sine per sample and harmonic: the carrier turns by a fixed rotation
   // each sample, its harmonics follow from sin(kx) = 2cos(x)sin((k-1)x) - sin((k-2)x), and the decay is a
-  // fixed factor a sample. Plain arithmetic, the same on every machine, a tenth of the time.
+  // fixed factor a sample. Plain arithmetic, the same on every machine, a third of the time.
   const tone = (start: number, dur: number, hz: number, amp: number, shape: { attack: number; decay: number; harmonics: number[]; vibrato?: number }) => {
     const s0 = Math.round(start * rate);
     const n = Math.round(dur * rate);
