@@ -1,7 +1,7 @@
 import { copyFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { sha256File } from "../graph/hash.js";
-import type { GraphNode, ToolchainOf } from "../graph/nodes.js";
+import type { GraphNode, NodeKind, ToolchainOf } from "../graph/nodes.js";
 import type { Cache, StoredOutput } from "../lock/cache.js";
 import type { RemoteCache } from "../remote-cache/remote-cache.js";
 import type { BuildContext, DepOutput, Renderer, RenderInput, RenderResult } from "../render/types.js";
@@ -21,6 +21,7 @@ export class QueueRenderer implements Renderer {
   readonly identity: Renderer["identity"];
   readonly options: Record<string, unknown>;
   readonly paid = false;
+  readonly transitionNodes: boolean;
   private tools: Promise<ToolchainOf | undefined> | undefined;
   /** Nodes the build was told to make again (--force): a job the farm finished earlier is not taken for them. */
   private readonly forced = new Set<string>();
@@ -33,6 +34,12 @@ export class QueueRenderer implements Renderer {
   ) {
     this.identity = inner.identity;
     this.options = inner.options;
+    // The wrapped renderer's graph and order: the farm makes the same nodes a one-machine build would.
+    this.transitionNodes = inner.transitionNodes === true;
+  }
+
+  weight(kind: NodeKind): number {
+    return this.inner.weight?.(kind) ?? 1;
   }
 
   estimateCredits(node: GraphNode, settings: ResolvedSettings): number {

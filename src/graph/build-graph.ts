@@ -3,7 +3,7 @@ import { locateMedia } from "../story/media-path.js";
 import { ElementIndex, referencedElements, type ElementRef } from "../story/references.js";
 import { ELEMENT_KINDS, resolveSettings, type Story } from "../story/types.js";
 import { hashJson, sha256File } from "./hash.js";
-import type { MediaRef, NodeInputs } from "./inputs.js";
+import type { MediaRef, NodeInputs, SceneMove } from "./inputs.js";
 import type { BuildGraph, GraphNode, NodeKind, RendererIdentity, ToolchainOf } from "./nodes.js";
 
 /** A file the story names that cannot be used (it moved or vanished since the story was validated). */
@@ -36,6 +36,14 @@ export interface GraphOptions {
    * and what the renderer may read, cover only what changes its output.
    */
   inputsFor?: <K extends NodeKind>(kind: K, inputs: NodeInputs[K]) => NodeInputs[K];
+  /**
+   * Each crossfade is a node of its own, read by the video: made from the stills
+   * and narrations of the scenes it joins, it renders beside the clips instead
+   * of after them, and an edit makes again only the two around its scene. For a
+   * renderer that draws crossfades from stills (the local one); the cloud's
+   * are cut from the paid clips when the video is joined.
+   */
+  transitionNodes?: boolean;
 }
 
 export function elementNodeId(ref: Pick<ElementRef, "kind" | "name">): string {
@@ -141,7 +149,11 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
   const scenes = story.scenes ?? [];
   const clips: string[] = [];
   const narrations: string[] = [];
+  const crossfades: string[] = [];
   const playOrder: NodeInputs["video"]["scenes"] = [];
+  const crossfading = options.transitionNodes === true && settings.transitions === "crossfade";
+  // What the next crossfade fades out of: the title card, the previous scene, or nothing.
+  let previous: { move: NodeInputs["crossfade"]["from"]; deps: Record<string, string> } = byId.has("title") ? { move: "title", deps: { title: "title" } } : { move: null, deps: {} };
   for (const [i, scene] of scenes.entries()) {
     const prefix = sceneNodePrefix(scene, i);
     const name = scene.id ? `scene "${scene.id}"` : `scene ${i + 1}`;
@@ -168,13 +180,13 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
       {},
       i,
     );
+    const move: SceneMove = { motion_description: scene.motion_description ?? "", duration: scene.duration ?? settings.motion.duration };
     const clip = add(
       `${prefix}/clip`,
       "scene-clip",
       `${name} clip`,
       {
-        motion_description: scene.motion_description ?? "",
-        duration: scene.duration ?? settings.motion.duration,
+        ...move,
         settings: { aspect_ratio: settings.aspect_ratio, model: settings.motion.model, transitions: settings.transitions },
       },
       { image: image.id, narration: narration.id },
@@ -182,11 +194,24 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
     );
     clips.push(clip.id);
     narrations.push(narration.id);
+    if (crossfading) {
+      const crossfade = add(
+        `${prefix}/crossfade`,
+        "crossfade",
+        `crossfade into ${name}`,
+        { from: previous.move, to: move, aspect_ratio: settings.aspect_ratio },
+        { ...previous.deps, image: image.id, narration: narration.id },
+        i,
+      );
+      crossfades.push(crossfade.id);
+      previous = { move, deps: { previousImage: image.id, previousNarration: narration.id } };
+    }
     playOrder.push({ label: scene.id ?? scene.title ?? `scene ${i + 1}`, narration: scene.narrator });
   }
 
   if (scenes.length > 0) {
     const deps: Record<string, string | string[]> = { clips, narrations };
+    if (crossfading) deps.crossfades = crossfades;
     if (byId.has("title")) deps.title = "title";
     if (byId.has("music")) deps.music = "music";
     add(

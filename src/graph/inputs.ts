@@ -65,6 +65,25 @@ export interface SceneClipInputs {
   settings: { aspect_ratio: AspectRatio; model: string; transitions: Transition };
 }
 
+/** A scene's camera move as its clip makes it: what a crossfade out of or into the scene continues. */
+export interface SceneMove {
+  motion_description: string;
+  /** The scene's set duration: with its narration's length, the clip's length and so the move's pace. */
+  duration: number;
+}
+
+/**
+ * A crossfade into a scene, for a renderer that draws each one as a node of
+ * its own (GraphOptions.transitionNodes): from the end of the title card's or
+ * the previous scene's move, or from nothing before the first scene, into the
+ * start of this scene's move.
+ */
+export interface CrossfadeInputs {
+  from: "title" | SceneMove | null;
+  to: SceneMove;
+  aspect_ratio: AspectRatio;
+}
+
 export interface VideoInputs {
   title: string;
   /** In play order: the position of each scene is an input of the video alone. */
@@ -79,6 +98,7 @@ export interface NodeInputs {
   "scene-image": SceneImageInputs;
   "scene-narration": SceneNarrationInputs;
   "scene-clip": SceneClipInputs;
+  crossfade: CrossfadeInputs;
   video: VideoInputs;
 }
 

@@ -41,6 +41,9 @@ class RecordingRenderer implements Renderer {
   get options() {
     return this.inner.options;
   }
+  get transitionNodes() {
+    return this.inner.transitionNodes;
+  }
   readonly paid = false;
   toolchain(cacheDir: string) {
     return this.inner.toolchain(cacheDir);

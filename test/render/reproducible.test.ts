@@ -85,8 +85,18 @@ describe("the same key gives the same bytes", () => {
     const incremental = await fresh("bunny", "bunny.yaml");
     await edit(incremental.story);
     const after = await buildIn(incremental.dir, incremental.story, "bunny");
-    // Only the new scene and the video are made again: the moved scenes keep their outputs.
-    expect(after.rendered.sort()).toEqual(["scene/pause/clip", "scene/pause/image", "scene/pause/narration", "video"]);
+    // Only the new scene, the crossfades between scenes that were not neighbours before and the
+    // video are made again: the moved scenes keep their outputs, and so does the crossfade into taste.
+    expect(after.rendered.sort()).toEqual([
+      "scene/discovery/crossfade",
+      "scene/hop/crossfade",
+      "scene/pause/clip",
+      "scene/pause/crossfade",
+      "scene/pause/image",
+      "scene/pause/narration",
+      "scene/scent/crossfade",
+      "video",
+    ]);
 
     const { dir, story } = await copyExample("bunny", "bunny.yaml");
     dirs.push(dir);

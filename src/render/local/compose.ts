@@ -3,8 +3,7 @@ import { hashJson } from "../../graph/hash.js";
 import { basename, join } from "node:path";
 import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.js";
-import { FPS, NARRATION_LEAD_IN, videoEncodeArgs, type Quality } from "./layout.js";
-import { moveFilters, type Motion } from "./motion.js";
+import { FPS, NARRATION_LEAD_IN } from "./layout.js";
 import type { ClipPiece } from "./clip.js";
 import { encodePieces, LOUDNESS_TARGET, mixPiece, resample, SOUND_RATE } from "./sound.js";
 import { escapeXml } from "./stills.js";
@@ -13,20 +12,13 @@ import { decodeWav } from "./wav.js";
 import type { Memo } from "../types.js";
 import { inPool } from "../in-pool.js";
 
-/** A clip's camera move, for the crossfades that continue it (motion.ts). */
-export interface Move {
-  still: string;
-  motion: Motion;
-  /** Frames the move spans (clip.ts). */
-  span: number;
-}
-
 export interface ComposeScene {
   label: string;
   frames: number;
+  /** The crossfade into the scene, when scenes crossfade (crossfade.ts). */
+  fade?: ClipPiece;
   /** The clip from the end of the crossfade into it (or from its start after a cut), in its pieces. */
   pieces: ClipPiece[];
-  move: Move;
   still: string;
   narration: string;
   /** The narration's length in seconds, for its subtitle cue. */
@@ -37,10 +29,7 @@ export interface ComposeScene {
 export interface ComposePlan {
   width: number;
   height: number;
-  /** The encoder's settings for the crossfades: the clips' own, so that all segments join by stream copy. */
-  quality: Quality;
-  transition: number;
-  title?: { frames: number; pieces: ClipPiece[]; move: Move; still: string };
+  title?: { frames: number; pieces: ClipPiece[] };
   music?: string;
   scenes: ComposeScene[];
   /** What identifies the ffmpeg build: memoised encodes are only reused from the same one. */
@@ -52,12 +41,12 @@ export interface ComposePlan {
 export { LOUDNESS_TARGET };
 
 /**
- * The final video: segments joined by stream copy (only crossfades, drawn
- * from the stills of the two clips they join, are encoded here), and a sound
- * track joined from one AAC piece per segment (sound.ts), each piece encoded once and memoised: after an edit to one
- * scene, the crossfades around it and its piece of sound are all that is
- * encoded. Pictures, sound and stills are independent until the one mux that
- * copies both tracks, so they are made side by side.
+ * The final video: the title's, clips' and crossfades' pieces joined by stream
+ * copy, nothing encoded again, and a sound track joined from one AAC piece per
+ * segment (sound.ts), each piece encoded once and memoised: after an edit to
+ * one scene, its piece of sound is all that is encoded here. Pictures, sound
+ * and stills are independent until the one mux that copies both tracks, so
+ * they are made side by side.
  */
 export async function composeVideo(
   ffmpeg: string,
@@ -68,12 +57,12 @@ export async function composeVideo(
   progress?: (f: number, m: string) => void,
 ): Promise<Array<{ name: string; path: string }>> {
   const opts = signal ? { signal } : {};
-  const timeline = layOut(plan, dir);
-  progress?.(0.05, "crossfades and sound");
+  const timeline = layOut(plan);
+  progress?.(0.05, "joining and sound");
   const poster = join(dir, "video-poster.jpg");
   const sheet = join(dir, "video-contact-sheet.png");
   const [blocks, sound] = await Promise.all([
-    crossfades(ffmpeg, plan, timeline, memo, opts).then((segments) => joinBlocks(ffmpeg, plan, segments, timeline.segmentFrames, dir, memo, opts)),
+    joinBlocks(ffmpeg, plan, timeline.segments, timeline.segmentFrames, dir, memo, opts),
     soundTrack(ffmpeg, plan, timeline, dir, memo, opts),
     memoised(memo, `local-poster/v1/${plan.stills}/${basename(plan.scenes[0]!.still)}/${plan.width}x${plan.height}`, poster, () =>
       sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
@@ -113,108 +102,36 @@ export async function composeVideo(
   ];
 }
 
-/** Where a move is drawn from: its first frame within the move. */
-interface MoveAt {
-  move: Move;
-  start: number;
-}
-
-/** A crossfade from the end of one clip's move into the start of the next; with nothing before, the next clip's first frames alone. */
-interface Crossfade {
-  from?: MoveAt;
-  to: MoveAt;
-  out: string;
-  /** Its place among the segments. */
-  index: number;
-}
-
 interface Timeline {
-  /** The files joined in order; a crossfade's place holds its output path until it is made or found. */
+  /** The files joined in order. */
   segments: string[];
   /** Frames in each segment, to state each one's duration to the concat demuxer. */
   segmentFrames: number[];
-  crossfades: Crossfade[];
   /** Each scene's first frame. */
   starts: number[];
   seconds: number;
 }
 
-function layOut(plan: ComposePlan, dir: string): Timeline {
+function layOut(plan: ComposePlan): Timeline {
   const segments: string[] = [];
   const segmentFrames: number[] = [];
   const starts: number[] = [];
-  const crossfades: Crossfade[] = [];
+  const add = (piece: ClipPiece) => {
+    segments.push(piece.path);
+    segmentFrames.push(piece.frames);
+  };
   let frame = 0;
-  // The move that runs on past the previous segment's end, into the next crossfade.
-  let previous: MoveAt | undefined;
   if (plan.title) {
-    for (const piece of plan.title.pieces) {
-      segments.push(piece.path);
-      segmentFrames.push(piece.frames);
-    }
+    plan.title.pieces.forEach(add);
     frame += plan.title.frames;
-    previous = { move: plan.title.move, start: plan.title.frames };
   }
-  for (const [i, scene] of plan.scenes.entries()) {
+  for (const scene of plan.scenes) {
     starts.push(frame);
-    if (plan.transition > 0) {
-      const out = join(dir, `fade-${i}.mp4`);
-      crossfades.push({ ...(previous ? { from: previous } : {}), to: { move: scene.move, start: 0 }, out, index: segments.length });
-      segments.push(out);
-      segmentFrames.push(plan.transition);
-    }
-    for (const piece of scene.pieces) {
-      segments.push(piece.path);
-      segmentFrames.push(piece.frames);
-    }
+    if (scene.fade) add(scene.fade);
+    scene.pieces.forEach(add);
     frame += scene.frames;
-    previous = { move: scene.move, start: scene.frames };
   }
-  return { segments, segmentFrames, crossfades, starts, seconds: frame / FPS };
-}
-
-/**
- * The picture's segments, with each crossfade encoded or found in the memo. A
- * crossfade is drawn from the stills of the two clips it joins (cached blobs
- * named by their sha256), each moving as in its clip, the incoming one faded
- * in over the outgoing one: no clip encodes frames only to have them decoded
- * here, and no clip encodes a handle that nothing fades out of. It depends only
- * on the two moves, so after a one-scene edit only the two around that scene
- * are drawn again. Several are encoded per ffmpeg process, one encoder per output.
- */
-async function crossfades(ffmpeg: string, plan: ComposePlan, timeline: Timeline, memo: Memo, opts: { signal?: AbortSignal }): Promise<string[]> {
-  const segments = [...timeline.segments];
-  const x = plan.transition;
-  const named = (m: MoveAt | undefined) => (m ? [basename(m.move.still), m.move.motion, m.move.span, m.start] : null);
-  const keyOf = (c: Crossfade) => `local-crossfade/v3/${plan.encoder}/${hashJson([named(c.from), named(c.to)])}/${x}/${plan.width}x${plan.height}/${plan.quality}`;
-  const missing: Crossfade[] = [];
-  await Promise.all(
-    timeline.crossfades.map(async (c) => {
-      const known = await memo.get(keyOf(c));
-      if (known) segments[c.index] = known;
-      else missing.push(c);
-    }),
-  );
-  missing.sort((a, b) => a.index - b.index);
-  // Two processes side by side (one for each core), at most two crossfades each: an x264 encoder and
-  // the stills feeding it cost a hundred MB at 720p.
-  await inPool(batches(missing, Math.min(2, Math.ceil(missing.length / 2))), 2, async (batch) => {
-    const inputs: string[] = [];
-    const draw = (m: MoveAt) => {
-      inputs.push("-i", m.move.still);
-      return `[${inputs.length / 2 - 1}]${moveFilters(m.move.motion, m.move.span, m.start, x, plan.width, plan.height)}`;
-    };
-    // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
-    const graph = batch.map((c, n) =>
-      c.from
-        ? `${draw(c.from)}[out${n}];${draw(c.to)},format=yuva420p,fade=t=in:s=0:n=${x + 1}:alpha=1[in${n}];[out${n}][in${n}]overlay=format=yuv420,format=yuv420p[v${n}]`
-        : `${draw(c.to)}[v${n}]`,
-    );
-    const outputs = batch.flatMap((c, n) => ["-map", `[v${n}]`, "-frames:v", String(x), ...videoEncodeArgs(plan.quality), c.out]);
-    await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", graph.join(";"), ...outputs], opts);
-    for (const c of batch) segments[c.index] = await memo.put(keyOf(c), c.out);
-  });
-  return segments;
+  return { segments, segmentFrames, starts, seconds: frame / FPS };
 }
 
 /**

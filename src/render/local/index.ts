@@ -1,17 +1,17 @@
 import { copyFile, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { isLocalMedia, type MediaRef, type NodeInputs } from "../../graph/inputs.js";
+import { isLocalMedia, type MediaRef, type NodeInputs, type SceneMove } from "../../graph/inputs.js";
 import type { NodeKind, ToolchainOf } from "../../graph/nodes.js";
 import type { AspectRatio, Transition } from "../../story/types.js";
 import { packageVersion } from "../../paths.js";
 import { hashJson } from "../../graph/hash.js";
 import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js";
 import { RendererUnavailableError } from "../types.js";
-import { encodeClip, type ClipPiece } from "./clip.js";
+import { encodeClip, moveSpan, type ClipPiece } from "./clip.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEncodeArgs, type Quality } from "./layout.js";
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
-import type { Move } from "./compose.js";
+import { encodeCrossfade, type MoveAt } from "./crossfade.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
 import { espeakVoice, speak } from "./speech.js";
 import { espeakVersion, probeFfmpeg, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
@@ -42,7 +42,7 @@ export async function warmUp(): Promise<void> {
  * A scene image outweighs its narration: both unlock the clip, but lines queue
  * for the speech threads while an image needs one of the build's slots.
  */
-const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 4, title: 10, "scene-clip": 16, video: 17 };
+const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 4, title: 10, "scene-clip": 16, crossfade: 3, video: 6 };
 
 export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 
@@ -57,8 +57,10 @@ const ENCODE_SETTINGS = hashJson(QUALITIES.map((q) => videoEncodeArgs(q))).slice
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r17` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r18` };
   readonly paid = false;
+  /** Crossfades are drawn from the stills of the scenes they join, beside the clips (crossfade.ts). */
+  readonly transitionNodes = true;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
   private probe: FfmpegProbe | null = null;
@@ -103,6 +105,7 @@ export class LocalRenderer implements Renderer {
         case "video":
           return { stills, ffmpeg };
         case "scene-clip":
+        case "crossfade":
           return { ffmpeg };
         case "scene-narration":
           return speech;
@@ -171,6 +174,8 @@ export class LocalRenderer implements Renderer {
         return this.narration(input as RenderInput<"scene-narration">);
       case "scene-clip":
         return this.clip(input as RenderInput<"scene-clip">);
+      case "crossfade":
+        return this.crossfade(input as RenderInput<"crossfade">);
       case "video":
         return this.video(input as RenderInput<"video">);
     }
@@ -286,11 +291,44 @@ export class LocalRenderer implements Renderer {
     return { files: [{ name: "still.png", path: still }, ...pieceFiles(clip.pieces)], meta: { frames, seconds: frames / FPS, motion, span: clip.span, pieces: pieceFrames(clip.pieces) } };
   }
 
+  /** The crossfade into a scene, from the moves its clip and the one before draw (crossfade.ts). */
+  private async crossfade(input: RenderInput<"crossfade">): Promise<RenderResult> {
+    const i = input.node.inputs;
+    const { width, height } = this.size(i.aspect_ratio);
+    const x = TRANSITION_FRAMES;
+    // Each move as its clip draws it: the clip's length from its set duration and narration, the move's span from that.
+    const sceneMove = (move: SceneMove, image: DepOutput, narration: DepOutput, at: "start" | "end"): MoveAt => {
+      const frames = sceneFrames(move.duration, Number(narration.meta.duration ?? 0));
+      return { still: image.files["scene.png"]!, motion: parseMotion(move.motion_description), span: moveSpan(frames, x), start: at === "start" ? 0 : frames };
+    };
+    const dep = (role: string) => {
+      const d = input.deps[role];
+      if (!d || Array.isArray(d)) throw new Error(`${input.node.id} has no ${role} to fade from`);
+      return d;
+    };
+    const from =
+      i.from === "title"
+        ? { ...titleMove(dep("title")), start: Number(dep("title").meta.frames) }
+        : i.from
+          ? sceneMove(i.from, dep("previousImage"), dep("previousNarration"), "end")
+          : undefined;
+    const to = sceneMove(i.to, dep("image"), dep("narration"), "start");
+    this.probe ??= probeFfmpeg(this.ffmpegPath());
+    const out = join(input.workDir, "crossfade.mp4");
+    await encodeCrossfade(this.ffmpegPath(), { ...(from ? { from } : {}), to, frames: x, width, height, quality: this.options.quality }, out, {
+      signal: input.signal,
+      memo: { memo: input.memo, encoder: this.encoderId() },
+    });
+    return { files: [{ name: "crossfade.mp4", path: out }], meta: { frames: x } };
+  }
+
   private async video(input: RenderInput<"video">): Promise<RenderResult> {
     const i = input.node.inputs;
     const { width, height } = this.size(i.settings.aspect_ratio);
     const clips = input.deps.clips as DepOutput[];
     const narrations = input.deps.narrations as DepOutput[];
+    const fades = input.deps.crossfades as DepOutput[] | undefined;
+    if (i.settings.transitions === "crossfade" && fades?.length !== clips.length) throw new Error(`${input.node.id} has no crossfade node for each scene; build it again`);
     this.probe ??= probeFfmpeg(this.ffmpegPath());
     const title = input.deps.title as DepOutput | undefined;
     const music = input.deps.music as DepOutput | undefined;
@@ -300,17 +338,15 @@ export class LocalRenderer implements Renderer {
       {
         width,
         height,
-        quality: this.options.quality,
-        transition: this.transition(i.settings.transitions),
-        ...(title ? { title: { frames: Number(title.meta.frames), pieces: piecesOf(title), still: title.files["title.png"]!, move: moveOf(title, "title.png") } } : {}),
+        ...(title ? { title: { frames: Number(title.meta.frames), pieces: piecesOf(title) } } : {}),
         ...(music ? { music: music.files["music.wav"]! } : {}),
         encoder: this.encoderId(),
         stills: this.stillsId,
         scenes: clips.map((c, n) => ({
           label: i.scenes[n]?.label ?? `scene ${n + 1}`,
           frames: Number(c.meta.frames),
+          ...(fades ? { fade: { path: fades[n]!.files["crossfade.mp4"]!, frames: Number(fades[n]!.meta.frames) } } : {}),
           pieces: piecesOf(c),
-          move: moveOf(c, "still.png"),
           still: c.files["still.png"]!,
           narration: narrations[n]!.files["narration.wav"]!,
           narrationSeconds: Number(narrations[n]!.meta.duration ?? 0),
@@ -357,9 +393,9 @@ function piecesOf(clip: DepOutput): ClipPiece[] {
     });
 }
 
-/** The camera move a clip (or the title) recorded, for the crossfades the video draws from its still. */
-function moveOf(clip: DepOutput, still: string): Move {
-  const motion = String(clip.meta.motion);
-  if (!(MOTIONS as readonly string[]).includes(motion)) throw new Error(`${clip.id} records no camera move; build it again`);
-  return { still: clip.files[still]!, motion: motion as Motion, span: Number(clip.meta.span) };
+/** The title card's camera move, as the title node recorded it. */
+function titleMove(title: DepOutput): Omit<MoveAt, "start"> {
+  const motion = String(title.meta.motion);
+  if (!(MOTIONS as readonly string[]).includes(motion)) throw new Error(`${title.id} records no camera move; build it again`);
+  return { still: title.files["title.png"]!, motion: motion as Motion, span: Number(title.meta.span) };
 }

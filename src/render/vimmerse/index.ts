@@ -198,6 +198,8 @@ export class VimmerseRenderer implements Renderer {
       case "video":
         return crossfades(node.inputs) ? 0 : CREDITS.concat;
       case "title":
+      case "crossfade":
+        // The cloud's graph has no crossfade nodes (they are cut from the clips when the video is joined).
         return 0;
     }
   }
