@@ -104,7 +104,7 @@ async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: 
     rendererOptions: renderer.options,
     ...(renderer.toolchain ? { toolchain: await renderer.toolchain(paths.cacheDir) } : {}),
     ...(renderer.inputsFor ? { inputsFor: renderer.inputsFor.bind(renderer) } : {}),
-    ...(renderer.transitionNodes ? { transitionNodes: true } : {}),
+    ...(renderer.videoPieces ? { videoPieces: true } : {}),
   };
   let graph: BuildGraph;
   try {

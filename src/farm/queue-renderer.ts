@@ -21,7 +21,7 @@ export class QueueRenderer implements Renderer {
   readonly identity: Renderer["identity"];
   readonly options: Record<string, unknown>;
   readonly paid = false;
-  readonly transitionNodes: boolean;
+  readonly videoPieces: boolean;
   private tools: Promise<ToolchainOf | undefined> | undefined;
   /** Nodes the build was told to make again (--force): a job the farm finished earlier is not taken for them. */
   private readonly forced = new Set<string>();
@@ -35,7 +35,7 @@ export class QueueRenderer implements Renderer {
     this.identity = inner.identity;
     this.options = inner.options;
     // The wrapped renderer's graph and order: the farm makes the same nodes a one-machine build would.
-    this.transitionNodes = inner.transitionNodes === true;
+    this.videoPieces = inner.videoPieces === true;
   }
 
   weight(kind: NodeKind): number {

@@ -37,13 +37,16 @@ export interface GraphOptions {
    */
   inputsFor?: <K extends NodeKind>(kind: K, inputs: NodeInputs[K]) => NodeInputs[K];
   /**
-   * Each crossfade is a node of its own, read by the video: made from the stills
-   * and narrations of the scenes it joins, it renders beside the clips instead
-   * of after them, and an edit makes again only the two around its scene. For a
-   * renderer that draws crossfades from stills (the local one); the cloud's
-   * are cut from the paid clips when the video is joined.
+   * The video's pieces besides the clips are nodes of their own, which the video
+   * joins: the crossfade into each scene, made from the stills and narrations of
+   * the scenes it joins, and each scene's piece of the sound track (the title
+   * card's too), made from its narration and the music. They render beside the
+   * clips instead of after them, and an edit makes again only those of its
+   * scene. For a renderer that draws crossfades from stills and mixes the sound
+   * per scene (the local one); the cloud's crossfades are cut from the paid clips
+   * when its video is joined.
    */
-  transitionNodes?: boolean;
+  videoPieces?: boolean;
 }
 
 export function elementNodeId(ref: Pick<ElementRef, "kind" | "name">): string {
@@ -145,13 +148,16 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
       { elements: elementDeps(story.title_scene?.description) },
     );
   }
+  const music: Record<string, string> = byId.has("music") ? { music: "music" } : {};
+  const sounds: string[] = [];
+  if (options.videoPieces && byId.has("title")) sounds.push(add("title/sound", "sound", "title card sound", { duration: null }, music).id);
 
   const scenes = story.scenes ?? [];
   const clips: string[] = [];
   const narrations: string[] = [];
   const crossfades: string[] = [];
   const playOrder: NodeInputs["video"]["scenes"] = [];
-  const crossfading = options.transitionNodes === true && settings.transitions === "crossfade";
+  const crossfading = options.videoPieces === true && settings.transitions === "crossfade";
   // What the next crossfade fades out of: the title card, the previous scene, or nothing.
   let previous: { move: NodeInputs["crossfade"]["from"]; deps: Record<string, string> } = byId.has("title") ? { move: "title", deps: { title: "title" } } : { move: null, deps: {} };
   for (const [i, scene] of scenes.entries()) {
@@ -194,6 +200,7 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
     );
     clips.push(clip.id);
     narrations.push(narration.id);
+    if (options.videoPieces) sounds.push(add(`${prefix}/sound`, "sound", `${name} sound`, { duration: move.duration }, { narration: narration.id, ...music }, i).id);
     if (crossfading) {
       const crossfade = add(
         `${prefix}/crossfade`,
@@ -212,8 +219,10 @@ export async function buildGraph(story: Story, storyFile: string, options: Graph
   if (scenes.length > 0) {
     const deps: Record<string, string | string[]> = { clips, narrations };
     if (crossfading) deps.crossfades = crossfades;
+    if (options.videoPieces) deps.sounds = sounds;
     if (byId.has("title")) deps.title = "title";
-    if (byId.has("music")) deps.music = "music";
+    // With the sound in pieces of its own, the video only joins them: the music is theirs.
+    if (byId.has("music") && !options.videoPieces) deps.music = "music";
     add(
       "video",
       "video",

@@ -73,8 +73,8 @@ export interface SceneMove {
 }
 
 /**
- * A crossfade into a scene, for a renderer that draws each one as a node of
- * its own (GraphOptions.transitionNodes): from the end of the title card's or
+ * A crossfade into a scene, for a renderer that makes the video's pieces as
+ * nodes of their own (GraphOptions.videoPieces): from the end of the title card's or
  * the previous scene's move, or from nothing before the first scene, into the
  * start of this scene's move.
  */
@@ -82,6 +82,15 @@ export interface CrossfadeInputs {
   from: "title" | SceneMove | null;
   to: SceneMove;
   aspect_ratio: AspectRatio;
+}
+
+/**
+ * A scene's piece of the sound track, its narration over the music, or the
+ * title card's, the music alone (GraphOptions.videoPieces).
+ */
+export interface SoundInputs {
+  /** The scene's set duration (with its narration's length, the piece's length); null for the title card. */
+  duration: number | null;
 }
 
 export interface VideoInputs {
@@ -99,6 +108,7 @@ export interface NodeInputs {
   "scene-narration": SceneNarrationInputs;
   "scene-clip": SceneClipInputs;
   crossfade: CrossfadeInputs;
+  sound: SoundInputs;
   video: VideoInputs;
 }
 

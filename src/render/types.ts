@@ -101,8 +101,8 @@ export interface Renderer {
   toolchain?(cacheDir: string): Promise<ToolchainOf>;
   /** The inputs this renderer uses of a node's (see GraphOptions.inputsFor): what it ignores stays out of the key. */
   inputsFor?<K extends NodeKind>(kind: K, inputs: NodeInputs[K]): NodeInputs[K];
-  /** Whether each crossfade is a node of its own (GraphOptions.transitionNodes). */
-  transitionNodes?: boolean;
+  /** Whether the video's crossfades and pieces of sound are nodes of their own (GraphOptions.videoPieces). */
+  videoPieces?: boolean;
   /** Whether rendering costs money; plans then show the estimated credits. */
   paid: boolean;
   /** Checks that the renderer can run here (tools present, key set) before anything starts. */

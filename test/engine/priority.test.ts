@@ -24,7 +24,7 @@ const ids = (nodes: GraphNode[]) => nodes.map((n) => n.id);
 
 describe("the engine's order of ready nodes", () => {
   it("starts what unlocks the clip encodes before the music, which only the video reads", () => {
-    const weights: Record<NodeKind, number> = { element: 1, "scene-image": 1, "scene-narration": 2, music: 4, title: 10, "scene-clip": 16, crossfade: 3, video: 6 };
+    const weights: Record<NodeKind, number> = { element: 1, "scene-image": 1, "scene-narration": 2, music: 4, title: 10, "scene-clip": 16, crossfade: 3, sound: 1, video: 2 };
     const order = ids(criticalPathOrder(storyGraph(), (k) => weights[k]));
     expect(order.indexOf("scene/b/narration")).toBeLessThan(order.indexOf("music"));
     expect(order.indexOf("scene/a/image")).toBeLessThan(order.indexOf("title"));

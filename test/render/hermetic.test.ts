@@ -41,8 +41,8 @@ class RecordingRenderer implements Renderer {
   get options() {
     return this.inner.options;
   }
-  get transitionNodes() {
-    return this.inner.transitionNodes;
+  get videoPieces() {
+    return this.inner.videoPieces;
   }
   readonly paid = false;
   toolchain(cacheDir: string) {

@@ -133,13 +133,13 @@ describe("local renderer: the bunny story (16:9, title, crossfades, music)", () 
     }
   });
 
-  it("after a narration edit, renders that narration, its clip, the crossfades on either side and the video, and the video still adds up", async () => {
+  it("after a narration edit, renders that narration, its clip and sound, the crossfades on either side and the video, and the video still adds up", async () => {
     await editStory(b.story, "A sweet aroma teases the senses", "A honeyed aroma teases the senses");
     const renderer = new LocalRenderer();
     const calls: string[] = [];
     const result = await build(b.story, { renderer, jobs: 2, onEvent: (e) => e.type === "node-done" && !e.restored && calls.push(e.id) });
     expect(result.ok).toBe(true);
-    expect(calls.sort()).toEqual(["scene/discovery/crossfade", "scene/scent/clip", "scene/scent/crossfade", "scene/scent/narration", "video"]);
+    expect(calls.sort()).toEqual(["scene/discovery/crossfade", "scene/scent/clip", "scene/scent/crossfade", "scene/scent/narration", "scene/scent/sound", "video"]);
     expect(countFrames(join(b.out, "bunny.mp4"))).toBe(TITLE_FRAMES + (await lockedClipFrames(b)));
     const cues = parseSrt(await readFile(join(b.out, "bunny.srt"), "utf8"));
     expect(cues.some((c) => c.text.includes("A honeyed aroma"))).toBe(true);
@@ -153,7 +153,7 @@ describe("local renderer: the bunny story (16:9, title, crossfades, music)", () 
     const result = await build(b.story, { renderer: new LocalRenderer(), jobs: 2, onEvent: (e) => e.type === "node-done" && !e.restored && calls.push(e.id) });
     expect(result.ok).toBe(true);
     // The crossfades on either side are nodes whose keys changed, but they find their pictures in the memo.
-    expect(calls.sort()).toEqual(["scene/discovery/clip", "scene/discovery/crossfade", "scene/discovery/narration", "scene/taste/crossfade", "video"]);
+    expect(calls.sort()).toEqual(["scene/discovery/clip", "scene/discovery/crossfade", "scene/discovery/narration", "scene/discovery/sound", "scene/taste/crossfade", "video"]);
     const after = JSON.parse(await readFile(join(b.dir, "bunny.lock"), "utf8")) as Built["lock"];
     // The premise: the same words spoken as long.
     expect(after.nodes["scene/discovery/clip"]!.meta!.frames).toBe(before.nodes["scene/discovery/clip"]!.meta!.frames);

@@ -94,6 +94,7 @@ describe("the same key gives the same bytes", () => {
       "scene/pause/crossfade",
       "scene/pause/image",
       "scene/pause/narration",
+      "scene/pause/sound",
       "scene/scent/crossfade",
       "video",
     ]);

@@ -63,7 +63,7 @@ describe("the ffmpeg a build uses", () => {
     await expect(readFile(join(dir, "suited-man.lock"), "utf8")).rejects.toThrow();
   });
 
-  it("is part of the keys of what it encodes only: another ffmpeg plans the clips, crossfades and video again, not the stills or narration", async () => {
+  it("is part of the keys of what it encodes only: another ffmpeg plans the clips, crossfades, sound and video again, not the stills or narration", async () => {
     const { dir } = await example("suited-man", "suited-man.yaml");
     expect((await runBin(["build", "suited-man.yaml", "--json"], { cwd: dir, env: { STORYC_FFMPEG: "bundled" } })).code).toBe(0);
     const same = await runBin(["plan", "suited-man.yaml", "--json"], { cwd: dir, env: { STORYC_FFMPEG: "bundled" } });
@@ -77,7 +77,7 @@ describe("the ffmpeg a build uses", () => {
     const plan = JSON.parse(r.stdout) as { items: Array<{ id: string; action: string; reasons: string[] }> };
     const changed = plan.items.filter((i) => i.action === "update");
     const kinds = new Set(changed.map((i) => (i.id === "video" || i.id === "title" ? i.id : i.id.split("/").at(-1))));
-    expect([...kinds].sort()).toEqual(["clip", "crossfade", "title", "video"]);
+    expect([...kinds].sort()).toEqual(["clip", "crossfade", "sound", "title", "video"]);
     for (const item of plan.items) if (/\/(image|narration)$|^element\//.test(item.id)) expect(item.action).toBe("fresh");
     expect(changed.find((i) => i.id === "title")!.reasons.join(" ")).toContain("toolchain");
   });

@@ -5,10 +5,9 @@ import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.js";
 import { FPS, NARRATION_LEAD_IN } from "./layout.js";
 import type { ClipPiece } from "./clip.js";
-import { encodePieces, LOUDNESS_TARGET, mixPiece, resample, SOUND_RATE } from "./sound.js";
+import { LOUDNESS_TARGET } from "./sound.js";
 import { escapeXml } from "./stills.js";
 import { splitCues, toSrt, toVtt, type Cue } from "./subtitles.js";
-import { decodeWav } from "./wav.js";
 import type { Memo } from "../types.js";
 import { inPool } from "../in-pool.js";
 
@@ -20,7 +19,6 @@ export interface ComposeScene {
   /** The clip from the end of the crossfade into it (or from its start after a cut), in its pieces. */
   pieces: ClipPiece[];
   still: string;
-  narration: string;
   /** The narration's length in seconds, for its subtitle cue. */
   narrationSeconds: number;
   narrationText: string;
@@ -30,8 +28,9 @@ export interface ComposePlan {
   width: number;
   height: number;
   title?: { frames: number; pieces: ClipPiece[] };
-  music?: string;
   scenes: ComposeScene[];
+  /** The sound track's pieces in play order, the title card's first (sound.ts): ADTS files joined as they are. */
+  sounds: string[];
   /** What identifies the ffmpeg build: memoised encodes are only reused from the same one. */
   encoder: string;
   /** What identifies the drawing stack and fonts, likewise for the poster and the contact sheet. */
@@ -42,11 +41,10 @@ export { LOUDNESS_TARGET };
 
 /**
  * The final video: the title's, clips' and crossfades' pieces joined by stream
- * copy, nothing encoded again, and a sound track joined from one AAC piece per
- * segment (sound.ts), each piece encoded once and memoised: after an edit to
- * one scene, its piece of sound is all that is encoded here. Pictures, sound
- * and stills are independent until the one mux that copies both tracks, so
- * they are made side by side.
+ * copy, and the sound track's pieces joined packet for packet: nothing is
+ * encoded here, so an edit's video costs the same whatever the story's length.
+ * Pictures, sound and stills are independent until the one mux that copies
+ * both tracks, so they are made side by side.
  */
 export async function composeVideo(
   ffmpeg: string,
@@ -58,12 +56,12 @@ export async function composeVideo(
 ): Promise<Array<{ name: string; path: string }>> {
   const opts = signal ? { signal } : {};
   const timeline = layOut(plan);
-  progress?.(0.05, "joining and sound");
+  progress?.(0.05, "joining");
   const poster = join(dir, "video-poster.jpg");
   const sheet = join(dir, "video-contact-sheet.png");
   const [blocks, sound] = await Promise.all([
     joinBlocks(ffmpeg, plan, timeline.segments, timeline.segmentFrames, dir, memo, opts),
-    soundTrack(ffmpeg, plan, timeline, dir, memo, opts),
+    soundTrack(plan, timeline, dir),
     memoised(memo, `local-poster/v1/${plan.stills}/${basename(plan.scenes[0]!.still)}/${plan.width}x${plan.height}`, poster, () =>
       sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
     ),
@@ -193,72 +191,20 @@ function batches<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-interface Piece {
-  key: string;
-  frames: number;
-  narration?: string;
-}
-
 /**
- * The sound track, joined from one AAC piece per segment (sound.ts): the title's
- * music, then each scene's narration over its own bed. A piece's memo key
- * names all it is made from (the narration's and the music's bytes by their
- * hash, its length, the ffmpeg build), never its place in the story.
+ * The sound track: each segment's piece (sound.ts), the title card's and then
+ * each scene's, joined packet for packet; and the subtitle cues, each scene's
+ * narration from where that scene starts.
  */
-async function soundTrack(ffmpeg: string, plan: ComposePlan, timeline: Timeline, dir: string, memo: Memo, opts: { signal?: AbortSignal }): Promise<{ track: string; cues: Cue[] }> {
-  const music = plan.music ? basename(plan.music) : "none";
-  const keyOf = (frames: number, narration: string | undefined) => `local-sound/v1/${plan.encoder}/${frames}/${narration ? basename(narration) : "none"}/${music}`;
-  const pieces: Piece[] = [];
-  if (plan.title) pieces.push({ key: keyOf(plan.title.frames, undefined), frames: plan.title.frames });
-  for (const scene of plan.scenes) pieces.push({ key: keyOf(scene.frames, scene.narration), frames: scene.frames, narration: scene.narration });
-
-  const found = await Promise.all(pieces.map((p) => memo.get(p.key)));
-  const missing = pieces.map((p, i) => ({ p, i })).filter(({ i }) => !found[i]);
-  const bytes: Array<Buffer | null> = await Promise.all(found.map((f) => (f ? readFile(f) : null)));
-  if (missing.length) {
-    const loop = plan.music ? await musicLoop(plan.music) : undefined;
-    // Each distinct piece once: two scenes with the same narration and length share one.
-    const distinct = [...new Map(missing.map((m) => [m.p.key, m.p])).values()];
-    await inPool(batches(distinct, Math.min(12, Math.ceil(distinct.length / 2))), 2, async (batch, b) => {
-      const mixed = await Promise.all(
-        batch.map(async (p) => mixPiece({ frames: p.frames, ...(p.narration ? { narration: decodeWav(await readFile(p.narration)) } : {}), ...(loop ? { music: loop } : {}) })),
-      );
-      const encoded = await encodePieces(ffmpeg, mixed, dir, `sound-${b}`, opts);
-      for (const [n, p] of batch.entries()) {
-        const file = join(dir, `piece-${b}-${n}.aac`);
-        await writeFile(file, encoded[n]!);
-        await memo.put(p.key, file);
-        for (const m of missing) if (m.p.key === p.key) bytes[m.i] = encoded[n]!;
-      }
-    });
-  }
+async function soundTrack(plan: ComposePlan, timeline: Timeline, dir: string): Promise<{ track: string; cues: Cue[] }> {
   const track = join(dir, "sound.aac");
-  await writeFile(track, Buffer.concat(bytes as Buffer[]));
-
+  await writeFile(track, Buffer.concat(await Promise.all(plan.sounds.map((piece) => readFile(piece)))));
   const cues: Cue[] = plan.scenes.map((scene, i) => {
     const start = timeline.starts[i]! / FPS + NARRATION_LEAD_IN;
     const end = Math.min((timeline.starts[i]! + scene.frames) / FPS, start + scene.narrationSeconds);
     return { start, end, text: scene.narrationText };
   });
   return { track, cues };
-}
-
-let lastLoop: { file: string; samples: Promise<Float32Array> } | null = null;
-
-/**
- * The music at the sound's rate. Resampling a loop of half a minute takes a
- * tenth of a second: storyc watch keeps the last one, by its content-addressed
- * path (the same path is the same bytes), for the next edit.
- */
-function musicLoop(file: string): Promise<Float32Array> {
-  if (lastLoop?.file !== file) {
-    const samples = readFile(file).then((bytes) => resample(decodeWav(bytes), SOUND_RATE).samples);
-    lastLoop = { file, samples };
-    samples.catch(() => {
-      if (lastLoop?.samples === samples) lastLoop = null;
-    });
-  }
-  return lastLoop!.samples;
 }
 
 /** Every scene's still in a grid, numbered, to review a story at a glance. Thumbnails are memoised by the still's hash. */

@@ -13,6 +13,7 @@ import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEnco
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import { encodeCrossfade, type MoveAt } from "./crossfade.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
+import { soundPiece } from "./sound.js";
 import { espeakVoice, speak } from "./speech.js";
 import { espeakVersion, probeFfmpeg, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
@@ -42,7 +43,7 @@ export async function warmUp(): Promise<void> {
  * A scene image outweighs its narration: both unlock the clip, but lines queue
  * for the speech threads while an image needs one of the build's slots.
  */
-const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 4, title: 10, "scene-clip": 16, crossfade: 3, video: 6 };
+const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 4, title: 10, "scene-clip": 16, crossfade: 3, sound: 1, video: 2 };
 
 export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 
@@ -59,8 +60,11 @@ export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
   readonly identity = { name: "local", version: `${packageVersion()}+r18` };
   readonly paid = false;
-  /** Crossfades are drawn from the stills of the scenes they join, beside the clips (crossfade.ts). */
-  readonly transitionNodes = true;
+  /**
+   * Crossfades are drawn from the stills of the scenes they join (crossfade.ts), and
+   * the sound is mixed and encoded per scene (sound.ts), beside the clips.
+   */
+  readonly videoPieces = true;
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
   private probe: FfmpegProbe | null = null;
@@ -106,6 +110,7 @@ export class LocalRenderer implements Renderer {
           return { stills, ffmpeg };
         case "scene-clip":
         case "crossfade":
+        case "sound":
           return { ffmpeg };
         case "scene-narration":
           return speech;
@@ -176,6 +181,8 @@ export class LocalRenderer implements Renderer {
         return this.clip(input as RenderInput<"scene-clip">);
       case "crossfade":
         return this.crossfade(input as RenderInput<"crossfade">);
+      case "sound":
+        return this.sound(input as RenderInput<"sound">);
       case "video":
         return this.video(input as RenderInput<"video">);
     }
@@ -322,16 +329,33 @@ export class LocalRenderer implements Renderer {
     return { files: [{ name: "crossfade.mp4", path: out }], meta: { frames: x } };
   }
 
+  /** A scene's piece of the sound track, or the title card's (sound.ts). */
+  private async sound(input: RenderInput<"sound">): Promise<RenderResult> {
+    const i = input.node.inputs;
+    // The title card's piece has no narration; only a scene's reads one.
+    const narration = i.duration === null ? undefined : (input.deps.narration as DepOutput);
+    const music = input.deps.music as DepOutput | undefined;
+    const frames = i.duration === null ? TITLE_FRAMES : sceneFrames(i.duration, Number(narration!.meta.duration ?? 0));
+    const piece = await soundPiece(
+      this.ffmpegPath(),
+      { frames, ...(narration ? { narration: narration.files["narration.wav"]! } : {}), ...(music ? { music: music.files["music.wav"]! } : {}) },
+      input.workDir,
+      { signal: input.signal },
+    );
+    return { ...(await this.file(input, "sound.aac", piece)), meta: { frames } };
+  }
+
   private async video(input: RenderInput<"video">): Promise<RenderResult> {
     const i = input.node.inputs;
     const { width, height } = this.size(i.settings.aspect_ratio);
     const clips = input.deps.clips as DepOutput[];
     const narrations = input.deps.narrations as DepOutput[];
     const fades = input.deps.crossfades as DepOutput[] | undefined;
-    if (i.settings.transitions === "crossfade" && fades?.length !== clips.length) throw new Error(`${input.node.id} has no crossfade node for each scene; build it again`);
-    this.probe ??= probeFfmpeg(this.ffmpegPath());
+    const sounds = input.deps.sounds as DepOutput[] | undefined;
     const title = input.deps.title as DepOutput | undefined;
-    const music = input.deps.music as DepOutput | undefined;
+    if (i.settings.transitions === "crossfade" && fades?.length !== clips.length) throw new Error(`${input.node.id} has no crossfade node for each scene; build it again`);
+    if (sounds?.length !== clips.length + (title ? 1 : 0)) throw new Error(`${input.node.id} has no sound node for each scene; build it again`);
+    this.probe ??= probeFfmpeg(this.ffmpegPath());
     const { composeVideo } = await compose();
     const files = await composeVideo(
       this.ffmpegPath(),
@@ -339,7 +363,7 @@ export class LocalRenderer implements Renderer {
         width,
         height,
         ...(title ? { title: { frames: Number(title.meta.frames), pieces: piecesOf(title) } } : {}),
-        ...(music ? { music: music.files["music.wav"]! } : {}),
+        sounds: sounds.map((s) => s.files["sound.aac"]!),
         encoder: this.encoderId(),
         stills: this.stillsId,
         scenes: clips.map((c, n) => ({
@@ -348,7 +372,6 @@ export class LocalRenderer implements Renderer {
           ...(fades ? { fade: { path: fades[n]!.files["crossfade.mp4"]!, frames: Number(fades[n]!.meta.frames) } } : {}),
           pieces: piecesOf(c),
           still: c.files["still.png"]!,
-          narration: narrations[n]!.files["narration.wav"]!,
           narrationSeconds: Number(narrations[n]!.meta.duration ?? 0),
           narrationText: i.scenes[n]?.narration ?? "",
         })),

@@ -4,7 +4,7 @@ import { runFfmpeg } from "./ffmpeg.js";
 import { FPS, FRAME_ALIGN, NARRATION_LEAD_IN } from "./layout.js";
 import { integratedLoudness } from "./loudness.js";
 import { applyGainLimited, duck } from "./mix.js";
-import { encodeWav, type Pcm } from "./wav.js";
+import { decodeWav, encodeWav, type Pcm } from "./wav.js";
 
 /**
  * The sound track is made of one piece per segment (the title, each scene),
@@ -79,6 +79,42 @@ export function mixPiece(input: PieceInput): Float32Array {
   out.fill(0, 0, GUARD);
   out.fill(0, total - GUARD);
   return out;
+}
+
+/**
+ * One piece of the sound track, as the ADTS packets the video joins: a
+ * scene's narration over the music (or the title card's music alone), mixed,
+ * brought to the loudness target and encoded on its own.
+ */
+export async function soundPiece(
+  ffmpeg: string,
+  piece: { frames: number; narration?: string; music?: string },
+  dir: string,
+  opts: { signal?: AbortSignal },
+): Promise<Buffer> {
+  const [narration, music] = await Promise.all([piece.narration ? readFile(piece.narration).then(decodeWav) : undefined, piece.music ? musicLoop(piece.music) : undefined]);
+  const samples = mixPiece({ frames: piece.frames, ...(narration ? { narration } : {}), ...(music ? { music } : {}) });
+  const [encoded] = await encodePieces(ffmpeg, [samples], dir, "sound", opts);
+  return encoded!;
+}
+
+let lastLoop: { file: string; samples: Promise<Float32Array> } | null = null;
+
+/**
+ * The music at the sound's rate. Resampling a loop of half a minute takes a
+ * tenth of a second: it is done once for all the pieces a build makes (and
+ * storyc watch keeps it for the next edit), by its content-addressed path
+ * (the same path is the same bytes).
+ */
+function musicLoop(file: string): Promise<Float32Array> {
+  if (lastLoop?.file !== file) {
+    const samples = readFile(file).then((bytes) => resample(decodeWav(bytes), SOUND_RATE).samples);
+    lastLoop = { file, samples };
+    samples.catch(() => {
+      if (lastLoop?.samples === samples) lastLoop = null;
+    });
+  }
+  return lastLoop!.samples;
 }
 
 /** The AAC frames of an ADTS stream, each with its header. */

@@ -199,7 +199,8 @@ export class VimmerseRenderer implements Renderer {
         return crossfades(node.inputs) ? 0 : CREDITS.concat;
       case "title":
       case "crossfade":
-        // The cloud's graph has no crossfade nodes (they are cut from the clips when the video is joined).
+      case "sound":
+        // The cloud's graph has no such nodes: its crossfades and sound are made with the video.
         return 0;
     }
   }

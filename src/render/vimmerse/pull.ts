@@ -170,6 +170,7 @@ async function record(remote: ApiStory, options: PullOptions, env: NodeJS.Proces
         return remote.video_url ? { url: remote.video_url } : { why: "the remote story has no final video" };
       case "title":
       case "crossfade":
+      case "sound":
         return {};
     }
   };
@@ -191,7 +192,7 @@ async function record(remote: ApiStory, options: PullOptions, env: NodeJS.Proces
         missing.push({ id: node.id, why: why ?? "no finished media" });
         continue;
       } else {
-        const base = { element: "element", music: "music", "scene-image": "scene", "scene-narration": "narration", "scene-clip": "clip", crossfade: "crossfade", video: "video" }[node.kind];
+        const base = { element: "element", music: "music", "scene-image": "scene", "scene-narration": "narration", "scene-clip": "clip", crossfade: "crossfade", sound: "sound", video: "video" }[node.kind];
         const fallback = node.kind === "music" || node.kind === "scene-narration" ? ".mp3" : node.kind === "element" || node.kind === "scene-image" ? ".png" : ".mp4";
         const ext = /^\.[a-z0-9]{2,4}$/i.test(extname(new URL(url).pathname)) ? extname(new URL(url).pathname).toLowerCase() : fallback;
         name = `${base}${ext}`;
