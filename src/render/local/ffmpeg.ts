@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { accessSync, chmodSync, constants } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, join } from "node:path";
 import { RendererUnavailableError } from "../types.js";
+import { launch } from "./launcher.js";
 
 export interface FfmpegLocation {
   path: string;
@@ -93,34 +94,40 @@ export function runFfmpeg(ffmpeg: string, args: string[], options: { signal?: Ab
   return new Promise((resolve, reject) => {
     options.signal?.throwIfAborted();
     const full = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", ...(options.onProgress ? ["-progress", "pipe:1", "-nostats"] : []), ...args];
-    const child = spawn(ffmpeg, full, { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     let stdout = "";
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
-    });
-    child.stdout.on("data", (d: Buffer) => {
-      const text = d.toString();
-      if (options.onProgress) {
-        for (const m of text.matchAll(/out_time_ms=(\d+)/g)) options.onProgress(Number(m[1]) / 1e6);
-      } else {
-        stdout += text;
-      }
-    });
     let killTimer: NodeJS.Timeout | undefined;
     const onAbort = () => {
       child.kill("SIGTERM");
       killTimer = setTimeout(() => child.kill("SIGKILL"), 2000);
     };
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (error) => reject(new FfmpegError(`ffmpeg could not start: ${error.message}`)));
-    child.on("close", (code, signal) => {
+    const done = () => {
       options.signal?.removeEventListener("abort", onAbort);
       if (killTimer) clearTimeout(killTimer);
-      if (options.signal?.aborted) return reject(options.signal.reason ?? new Error("aborted"));
-      if (code === 0) return resolve(stdout + stderr);
-      reject(new FfmpegError(`ffmpeg failed (${signal ?? `exit ${code}`}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`));
+    };
+    const child = launch(ffmpeg, full, {
+      stderr: (text) => {
+        stderr += text;
+        if (stderr.length > 64_000) stderr = stderr.slice(-32_000);
+      },
+      stdout: (text) => {
+        if (options.onProgress) {
+          for (const m of text.matchAll(/out_time_ms=(\d+)/g)) options.onProgress(Number(m[1]) / 1e6);
+        } else {
+          stdout += text;
+        }
+      },
+      error: (message) => {
+        done();
+        reject(new FfmpegError(`ffmpeg could not start: ${message}`));
+      },
+      close: (code, signal) => {
+        done();
+        if (options.signal?.aborted) return reject(options.signal.reason ?? new Error("aborted"));
+        if (code === 0) return resolve(stdout + stderr);
+        reject(new FfmpegError(`ffmpeg failed (${signal ?? `exit ${code}`}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`));
+      },
     });
+    options.signal?.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -9,6 +9,7 @@ import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js
 import { RendererUnavailableError } from "../types.js";
 import { encodeClip, moveSpan, type ClipPiece } from "./clip.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
+import { keepLauncher, startLauncher, stopLauncher } from "./launcher.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEncodeArgs, type Quality } from "./layout.js";
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import { encodeCrossfade, type MoveAt } from "./crossfade.js";
@@ -24,17 +25,18 @@ const stills = () => import("./stills.js");
 const compose = () => import("./compose.js");
 
 /**
- * Compiles the speech synthesizer, starts its threads and loads the drawing
- * and composing code (sharp, libvips), which a process otherwise does on its
- * first narration and first video. storyc watch calls it while it waits for
- * the first save, so that the first edit is as quick as the ones after it.
- * Changes no output.
+ * Compiles the speech synthesizer, starts its threads and the ffmpeg launcher
+ * (kept from one build to the next) and loads the drawing and composing code
+ * (sharp, libvips), which a process otherwise does on its first narration,
+ * encode and video. storyc watch calls it while it waits for the first save,
+ * so that the first edit is as quick as the ones after it. Changes no output.
  */
 export async function warmUp(): Promise<void> {
   const speech = async () => {
     const [module, { speechPool }] = await Promise.all([import("./speech.js").then((m) => m.speechModule()), import("./speech-pool.js")]);
     await speechPool()?.warm(module);
   };
+  keepLauncher();
   await Promise.all([speech(), stills(), compose(), import("espeak-ng")]);
 }
 
@@ -145,10 +147,17 @@ export class LocalRenderer implements Renderer {
   /**
    * Before the first node renders: the speech synthesizer starts compiling in the
    * background, so that the first narration does not wait for it (a cold build draws
-   * the elements meanwhile). Changes no output.
+   * the elements meanwhile), and the launcher of ffmpeg starts while storyc is still small
+   * (launcher.ts). Changes no output.
    */
   async begin(): Promise<void> {
+    startLauncher();
     void import("./speech.js").then((m) => m.speechModule()).catch(() => undefined);
+  }
+
+  /** After the build: its ffmpeg launcher ends (launcher.ts), unless storyc watch keeps it. */
+  async dispose(): Promise<void> {
+    await stopLauncher();
   }
 
   /**
