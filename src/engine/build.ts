@@ -87,22 +87,28 @@ interface Prepared {
 
 async function prepare(storyFile: string, options: StoryOptions): Promise<{ ok: true; value: Prepared } | { ok: false; failure: Failure }> {
   const paths = storyPaths(storyFile, { ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}), ...(options.outDir ? { outDir: options.outDir } : {}) });
-  let loaded = await loadValidStory(paths.story, paths.cacheDir);
-  if (!loaded.ok) return { ok: false, failure: { reason: "invalid-story", diagnostics: loaded.diagnostics } };
-  let renderer: Renderer;
+  // The renderer comes first, so that its tools are identified (processes started, waited for) while the
+  // story is validated; a story that is not valid is still reported before a renderer that cannot run.
+  let renderer: Renderer | RendererUnavailableError;
   try {
     renderer =
       typeof options.renderer === "object"
         ? options.renderer
         : await loadRenderer({ name: options.renderer ?? "local", options: options.rendererOptions ?? {}, ...(options.env ? { env: options.env } : {}) });
   } catch (error) {
-    if (error instanceof RendererUnavailableError) return { ok: false, failure: { reason: "renderer-unavailable", message: error.message, hint: error.hint } };
-    throw error;
+    if (!(error instanceof RendererUnavailableError)) throw error;
+    renderer = error;
   }
+  const toolchain = renderer instanceof RendererUnavailableError ? undefined : renderer.toolchain?.(paths.cacheDir);
+  // Awaited below once the story is valid; a failure meanwhile is not left unhandled.
+  toolchain?.catch(() => undefined);
+  let loaded = await loadValidStory(paths.story, paths.cacheDir);
+  if (!loaded.ok) return { ok: false, failure: { reason: "invalid-story", diagnostics: loaded.diagnostics } };
+  if (renderer instanceof RendererUnavailableError) return { ok: false, failure: { reason: "renderer-unavailable", message: renderer.message, hint: renderer.hint } };
   const graphOptions = {
     renderer: renderer.identity,
     rendererOptions: renderer.options,
-    ...(renderer.toolchain ? { toolchain: await renderer.toolchain(paths.cacheDir) } : {}),
+    ...(toolchain ? { toolchain: await toolchain } : {}),
     ...(renderer.inputsFor ? { inputsFor: renderer.inputsFor.bind(renderer) } : {}),
     ...(renderer.videoPieces ? { videoPieces: true } : {}),
   };

@@ -90,15 +90,18 @@ export class LocalRenderer implements Renderer {
    */
   async toolchain(cacheDir: string): Promise<ToolchainOf> {
     const memo = new ToolchainMemo(join(cacheDir, "toolchain.json"));
-    let ffmpeg: unknown = "none";
-    try {
-      this.ffmpeg ??= locateFfmpeg(this.env, (path) => memo.knownVersion(path));
-      this.probe ??= memo.ffmpeg(this.ffmpeg.path);
-      if (this.probe) ffmpeg = { version: this.probe.version, build: this.probe.build };
-    } catch (error) {
-      if (!(error instanceof RendererUnavailableError)) throw error;
-    }
-    const stills = await stillsToolchain(memo);
+    const probed = async (): Promise<unknown> => {
+      try {
+        this.ffmpeg ??= locateFfmpeg(this.env, (path) => memo.knownVersion(path));
+        this.probe ??= await memo.ffmpegAsync(this.ffmpeg.path);
+        return this.probe ? { version: this.probe.version, build: this.probe.build } : "none";
+      } catch (error) {
+        if (!(error instanceof RendererUnavailableError)) throw error;
+        return "none";
+      }
+    };
+    // The probes (ffmpeg's listings, fc-match) run side by side, and beside loading sharp.
+    const [ffmpeg, stills] = await Promise.all([probed(), stillsToolchain(memo)]);
     this.stillsId = hashJson(stills).slice(0, 16);
     memo.save();
     const speech = { espeak: espeakVersion() };

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -30,9 +30,15 @@ export interface FfmpegProbe {
   missing: string[];
 }
 
+const PROBE = { timeout: 15_000, maxBuffer: 8 * 1024 * 1024 };
+
 function run(path: string, args: string[]): string | null {
-  const probe = spawnSync(path, ["-hide_banner", ...args], { encoding: "utf8", timeout: 15_000, maxBuffer: 8 * 1024 * 1024 });
+  const probe = spawnSync(path, ["-hide_banner", ...args], { encoding: "utf8", ...PROBE });
   return probe.status === 0 ? probe.stdout : null;
+}
+
+function runAsync(path: string, args: string[]): Promise<string | null> {
+  return new Promise((resolve) => execFile(path, ["-hide_banner", ...args], { encoding: "utf8", ...PROBE }, (error, stdout) => resolve(error ? null : stdout)));
 }
 
 /** Names in the listing ffmpeg prints for -filters, -encoders, -muxers...: the second column of each row. */
@@ -46,26 +52,47 @@ function listed(output: string | null): Set<string> {
   return names;
 }
 
-export function probeFfmpeg(path: string): FfmpegProbe | null {
-  const versionText = run(path, ["-version"]);
+const LISTINGS = { filters: "filter", encoders: "encoder", muxers: "muxer", demuxers: "demuxer", decoders: "decoder" } as const;
+const FLAGS = Object.keys(LISTINGS) as Array<keyof typeof LISTINGS>;
+
+/** The probe from what `-version` and each listing printed (null: it did not answer). */
+function probeFrom(versionText: string | null, listings: Array<string | null>): FfmpegProbe | null {
   if (versionText === null) return null;
   const version = /ffmpeg version (\S+)/.exec(versionText)?.[1] ?? "unknown";
   const missing: string[] = [];
-  const kinds = { filters: "filter", encoders: "encoder", muxers: "muxer", demuxers: "demuxer", decoders: "decoder" } as const;
-  for (const [flag, noun] of Object.entries(kinds) as Array<[keyof typeof FFMPEG_NEEDS, string]>) {
-    const have = listed(run(path, [`-${flag}`]));
-    for (const need of FFMPEG_NEEDS[flag]) if (!have.has(need)) missing.push(`${noun} ${need}`);
+  for (const [i, flag] of FLAGS.entries()) {
+    const have = listed(listings[i]!);
+    for (const need of FFMPEG_NEEDS[flag]) if (!have.has(need)) missing.push(`${LISTINGS[flag]} ${need}`);
   }
   return { version, build: createHash("sha256").update(versionText).digest("hex"), missing };
 }
 
+export function probeFfmpeg(path: string): FfmpegProbe | null {
+  const versionText = run(path, ["-version"]);
+  return versionText === null ? null : probeFrom(versionText, FLAGS.map((flag) => run(path, [`-${flag}`])));
+}
+
+/** The same probe, its six runs of ffmpeg side by side, while storyc goes on. */
+export async function probeFfmpegAsync(path: string): Promise<FfmpegProbe | null> {
+  const [versionText, ...listings] = await Promise.all([runAsync(path, ["-version"]), ...FLAGS.map((flag) => runAsync(path, [`-${flag}`]))]);
+  return probeFrom(versionText!, listings);
+}
+
+const FONT_PATTERNS = ["DejaVu Sans", "DejaVu Sans:bold"];
+const fcMatch = (pattern: string) => ["-f", "%{file}|%{fontversion}", pattern];
+
 /** The fonts librsvg picks for the stills' text: a new or updated font changes the pixels. */
 export function fontsFingerprint(): string {
-  const picks: string[] = [];
-  for (const pattern of ["DejaVu Sans", "DejaVu Sans:bold"]) {
-    const probe = spawnSync("fc-match", ["-f", "%{file}|%{fontversion}", pattern], { encoding: "utf8", timeout: 10_000 });
-    picks.push(probe.status === 0 ? probe.stdout.trim() : "unknown");
-  }
+  return FONT_PATTERNS.map((pattern) => {
+    const probe = spawnSync("fc-match", fcMatch(pattern), { encoding: "utf8", timeout: 10_000 });
+    return probe.status === 0 ? probe.stdout.trim() : "unknown";
+  }).join(";");
+}
+
+async function fontsFingerprintAsync(): Promise<string> {
+  const picks = await Promise.all(
+    FONT_PATTERNS.map((pattern) => new Promise<string>((resolve) => execFile("fc-match", fcMatch(pattern), { encoding: "utf8", timeout: 10_000 }, (error, stdout) => resolve(error ? "unknown" : stdout.trim())))),
+  );
   return picks.join(";");
 }
 
@@ -118,12 +145,23 @@ export class ToolchainMemo {
   }
 
   ffmpeg(path: string): FfmpegProbe | null {
-    const key = stamp([path]);
+    const known = this.knownProbe(path);
+    return known !== undefined ? known : this.rememberProbe(path, probeFfmpeg(path));
+  }
+
+  async ffmpegAsync(path: string): Promise<FfmpegProbe | null> {
+    const known = this.knownProbe(path);
+    return known !== undefined ? known : this.rememberProbe(path, await probeFfmpegAsync(path));
+  }
+
+  private knownProbe(path: string): FfmpegProbe | undefined {
     const known = this.memo.ffmpeg?.[path];
-    if (known && known.stamp === key) return known.probe;
-    const probe = probeFfmpeg(path);
+    return known && known.stamp === stamp([path]) ? known.probe : undefined;
+  }
+
+  private rememberProbe(path: string, probe: FfmpegProbe | null): FfmpegProbe | null {
     if (probe) {
-      this.memo.ffmpeg = { ...this.memo.ffmpeg, [path]: { stamp: key, probe } };
+      this.memo.ffmpeg = { ...this.memo.ffmpeg, [path]: { stamp: stamp([path]), probe } };
       this.dirty = true;
     }
     return probe;
@@ -144,10 +182,10 @@ export class ToolchainMemo {
     return versions;
   }
 
-  fonts(): string {
+  async fonts(): Promise<string> {
     const key = fontStamp();
     if (this.memo.fonts?.stamp === key) return this.memo.fonts.fingerprint;
-    const fingerprint = fontsFingerprint();
+    const fingerprint = await fontsFingerprintAsync();
     this.memo.fonts = { stamp: key, fingerprint };
     this.dirty = true;
     return fingerprint;
@@ -187,10 +225,14 @@ function sharpStamp(): string {
  * build with nothing to draw does not load libvips to read them.
  */
 export async function stillsToolchain(memo: ToolchainMemo): Promise<{ vips: string; rsvg: string; pango: string; fonts: string }> {
-  const versions = await memo.sharpVersions(async () => {
-    const { default: sharp } = await import("sharp");
-    const v = sharp.versions as Record<string, string | undefined>;
-    return { vips: v.vips ?? "unknown", rsvg: v.rsvg ?? "unknown", pango: v.pango ?? "unknown" };
-  });
-  return { ...versions, fonts: memo.fonts() };
+  // fc-match runs while sharp loads.
+  const [versions, fonts] = await Promise.all([
+    memo.sharpVersions(async () => {
+      const { default: sharp } = await import("sharp");
+      const v = sharp.versions as Record<string, string | undefined>;
+      return { vips: v.vips ?? "unknown", rsvg: v.rsvg ?? "unknown", pango: v.pango ?? "unknown" };
+    }),
+    memo.fonts(),
+  ]);
+  return { ...versions, fonts };
 }
