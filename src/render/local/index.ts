@@ -45,7 +45,7 @@ export async function warmUp(): Promise<void> {
  * A scene image outweighs its narration: both unlock the clip, but lines queue
  * for the speech threads while an image needs one of the build's slots.
  */
-const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 4, title: 10, "scene-clip": 16, crossfade: 3, sound: 1, video: 2 };
+const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, "scene-narration": 1, music: 2, title: 10, "scene-clip": 16, crossfade: 3, sound: 2, video: 2 };
 
 export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 
