@@ -117,6 +117,20 @@ describe("local renderer: the bunny story (16:9, title, crossfades, music)", () 
     expect(vtt.match(/-->/g)).toHaveLength(cues.length);
   });
 
+  it("continues each clip's camera move through the crossfades on either side of it", () => {
+    const node = (id: string) => b.lock.nodes[id]!.meta as unknown as Record<string, string | number>;
+    const ids = ["hop", "scent", "discovery", "taste"];
+    const move = (id: string, start: number) => `${node(id).motion} ${node(id).span} ${start}`;
+    expect(node("scene/hop/crossfade").from).toBe(move("title", Number(node("title").frames)));
+    for (const [i, scene] of ids.entries()) {
+      const clip = `scene/${scene}/clip`;
+      // The crossfade into the scene starts its move; the clip goes on from where the crossfade ends.
+      expect(node(`scene/${scene}/crossfade`).to).toBe(move(clip, 0));
+      const next = ids[i + 1];
+      if (next) expect(node(`scene/${next}/crossfade`).from).toBe(move(clip, Number(node(clip).frames)));
+    }
+  });
+
   it("writes a poster JPEG and a contact sheet of every scene", async () => {
     expect(await sharp(join(b.out, "bunny-poster.jpg")).metadata()).toMatchObject({ format: "jpeg", width: 1280, height: 720 });
     const sheet = await sharp(join(b.out, "bunny-contact-sheet.png")).metadata();

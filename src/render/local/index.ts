@@ -291,10 +291,9 @@ export class LocalRenderer implements Renderer {
     const { width, height } = this.size(i.settings.aspect_ratio);
     const image = input.deps.image as DepOutput;
     const narration = input.deps.narration as DepOutput;
-    const frames = sceneFrames(i.duration, Number(narration.meta.duration ?? 0));
+    const { frames, motion } = sceneTiming(i, narration);
     const still = join(input.workDir, "still.png");
     await copyFile(image.files["scene.png"]!, still);
-    const motion = parseMotion(i.motion_description);
     const transition = this.transition(i.settings.transitions);
     // The clip's key covers the narration's text, but its pictures depend only on the narration's
     // length: an edit that keeps the scene as long finds every piece of the clip in the memo, one that
@@ -306,7 +305,7 @@ export class LocalRenderer implements Renderer {
       onProgress: (f) => input.progress(f),
       memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}` },
     });
-    // The move is in the meta for the crossfades around the clip, which the video draws from the still.
+    // The move is in the meta, as the crossfades record the moves they continue (sceneTiming).
     return { files: [{ name: "still.png", path: still }, ...pieceFiles(clip.pieces)], meta: { frames, seconds: frames / FPS, motion, span: clip.span, pieces: pieceFrames(clip.pieces) } };
   }
 
@@ -315,10 +314,10 @@ export class LocalRenderer implements Renderer {
     const i = input.node.inputs;
     const { width, height } = this.size(i.aspect_ratio);
     const x = TRANSITION_FRAMES;
-    // Each move as its clip draws it: the clip's length from its set duration and narration, the move's span from that.
+    // Each move as its clip draws it (sceneTiming, clip.ts), from its first frame or from the clip's end.
     const sceneMove = (move: SceneMove, image: DepOutput, narration: DepOutput, at: "start" | "end"): MoveAt => {
-      const frames = sceneFrames(move.duration, Number(narration.meta.duration ?? 0));
-      return { still: image.files["scene.png"]!, motion: parseMotion(move.motion_description), span: moveSpan(frames, x), start: at === "start" ? 0 : frames };
+      const { frames, motion } = sceneTiming(move, narration);
+      return { still: image.files["scene.png"]!, motion, span: moveSpan(frames, x), start: at === "start" ? 0 : frames };
     };
     const dep = (role: string) => {
       const d = input.deps[role];
@@ -338,7 +337,9 @@ export class LocalRenderer implements Renderer {
       signal: input.signal,
       memo: { memo: input.memo, encoder: this.encoderId() },
     });
-    return { files: [{ name: "crossfade.mp4", path: out }], meta: { frames: x } };
+    // Each move in the meta, as the clips record theirs: what joins them can be checked in the lockfile.
+    const named = (m: MoveAt) => `${m.motion} ${m.span} ${m.start}`;
+    return { files: [{ name: "crossfade.mp4", path: out }], meta: { frames: x, to: named(to), ...(from ? { from: named(from) } : {}) } };
   }
 
   /** A scene's piece of the sound track, or the title card's (sound.ts). */
@@ -426,6 +427,15 @@ function piecesOf(clip: DepOutput): ClipPiece[] {
       if (!path || !(Number(frames) > 0)) throw new Error(`${clip.id} has no piece ${i + 1} of its clip`);
       return { path, frames: Number(frames) };
     });
+}
+
+/**
+ * A scene's length and camera move, from its set duration, its motion description and its
+ * narration's length: the clip and the crossfades on either side of it work it out alike, so
+ * that a crossfade continues the clip's move frame for frame.
+ */
+function sceneTiming(move: SceneMove, narration: DepOutput): { frames: number; motion: Motion } {
+  return { frames: sceneFrames(move.duration, Number(narration.meta.duration ?? 0)), motion: parseMotion(move.motion_description) };
 }
 
 /** The title card's camera move, as the title node recorded it. */
