@@ -4,7 +4,8 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { locateFfmpeg } from "../../src/render/local/ffmpeg.js";
-import { repoRoot } from "../helpers/cli.js";
+import { repoRoot, runBin } from "../helpers/cli.js";
+import { copyExample } from "../helpers/story-dir.js";
 import { bounded } from "../helpers/render-control.js";
 
 // The launcher runs from the compiled package only (from the sources, storyc starts commands itself).
@@ -113,4 +114,13 @@ describe("the process launcher", () => {
     await bounded(exited, 10_000, "the stand-in to die");
     await until(() => processesWith(marker).length === 0, "the ffmpeg to stop after storyc was killed");
   });
+
+  it("is shared by stories built at once: the first to finish does not stop the others' encodes", async () => {
+    const short = await copyExample("suited-man", "suited-man.yaml");
+    const long = await copyExample("bunny", "bunny.yaml");
+    const r = await runBin(["build", short.story, long.story, "--jobs", "3"], { timeoutMs: 240_000 });
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(existsSync(join(short.dir, "out", "suited-man", "suited-man.mp4"))).toBe(true);
+    expect(existsSync(join(long.dir, "out", "bunny", "bunny.mp4"))).toBe(true);
+  }, 300_000);
 });

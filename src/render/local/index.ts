@@ -9,7 +9,7 @@ import type { DepOutput, Renderer, RenderInput, RenderResult } from "../types.js
 import { RendererUnavailableError } from "../types.js";
 import { encodeClip, moveSpan, type ClipPiece } from "./clip.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
-import { keepLauncher, startLauncher, stopLauncher } from "./launcher.js";
+import { holdLauncher, keepLauncher, releaseLauncher } from "./launcher.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEncodeArgs, type Quality } from "./layout.js";
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import { encodeCrossfade, type MoveAt } from "./crossfade.js";
@@ -72,6 +72,8 @@ export class LocalRenderer implements Renderer {
   private probe: FfmpegProbe | null = null;
   /** What identifies the drawing stack and fonts, for the memo keys of drawn files (the contact sheet's labels). */
   private stillsId = "unknown";
+  /** Whether this renderer's build holds the ffmpeg launcher, from begin() to dispose(). */
+  private holdsLauncher = false;
 
   constructor(
     options: { quality?: string } = {},
@@ -154,13 +156,16 @@ export class LocalRenderer implements Renderer {
    * (launcher.ts). Changes no output.
    */
   async begin(): Promise<void> {
-    startLauncher();
+    if (!this.holdsLauncher) holdLauncher();
+    this.holdsLauncher = true;
     void import("./speech.js").then((m) => m.speechModule()).catch(() => undefined);
   }
 
-  /** After the build: its ffmpeg launcher ends (launcher.ts), unless storyc watch keeps it. */
+  /** After the build: its hold on the ffmpeg launcher ends (launcher.ts), which ends with the last build that held it. */
   async dispose(): Promise<void> {
-    await stopLauncher();
+    if (!this.holdsLauncher) return;
+    this.holdsLauncher = false;
+    await releaseLauncher();
   }
 
   /**

@@ -38,26 +38,34 @@ export function launch(command: string, args: string[], on: LaunchHandlers): Lau
   return server ? server.run(command, args, on) : launchHere(command, args, on);
 }
 
-/** Starts the launcher now, while storyc is small, if it is not running yet. */
-export function startLauncher(): void {
+/** Builds that hold the launcher (holdLauncher), and whether storyc watch keeps it regardless. */
+let holders = 0;
+let kept = false;
+
+/**
+ * A build holds the launcher from its start, while storyc is still small, to its
+ * end: several stories built at once share it, and it ends with the last of them.
+ */
+export function holdLauncher(): void {
+  holders++;
   launcher();
 }
 
-/** Set by keepLauncher(): storyc watch keeps its launcher from one build to the next. */
-let kept = false;
-
+/** storyc watch keeps its launcher from one build to the next. */
 export function keepLauncher(): void {
   kept = true;
   launcher();
 }
 
 /**
- * After a build: the launcher ends and storyc waits for it, so that no process
- * of storyc's outlives it and the commands' CPU time is counted as storyc's
- * (by time(1), a CI runner's accounting), as that of children of its own would be.
+ * The end of a build that held the launcher. When no build holds it any more,
+ * it ends and storyc waits for it, so that no process of storyc's outlives it
+ * and the commands' CPU time is counted as storyc's (by time(1), a CI runner's
+ * accounting), as that of children of its own would be.
  */
-export async function stopLauncher(): Promise<void> {
-  if (kept || !current) return;
+export async function releaseLauncher(): Promise<void> {
+  holders = Math.max(0, holders - 1);
+  if (holders > 0 || kept || !current || current.busy) return;
   const stopping = current;
   current = undefined;
   await stopping.stop();
@@ -109,6 +117,11 @@ class Launcher {
     child.on("error", (error) => stop(error.message));
     child.on("exit", (code, signal) => stop(signal ?? `exit ${code}`));
     this.rest();
+  }
+
+  /** Whether a command is running (one started outside any build's hold, say). */
+  get busy(): boolean {
+    return this.pending.size > 0;
   }
 
   run(command: string, args: string[], on: LaunchHandlers): Launched {
