@@ -1,7 +1,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { locateFfmpeg } from "../render/local/ffmpeg.js";
-import { espeakVersion, FFMPEG_NEEDS, fontsFingerprint, probeFfmpeg } from "../render/local/toolchain.js";
+import { espeakVersion, FFMPEG_NEEDS, fontsFingerprint, probeFfmpegAsync } from "../render/local/toolchain.js";
 import { RendererUnavailableError } from "../render/types.js";
 import { loadProjectConfig } from "./config.js";
 import { findProjectRoot } from "./paths.js";
@@ -23,7 +23,9 @@ const MIN_NODE = [20, 19] as const;
 
 /** Looks at what the local renderer and the project need on this machine. Reads only; changes nothing. */
 export async function diagnose(startDir: string, env: NodeJS.ProcessEnv = process.env): Promise<DoctorReport> {
-  const checks: Check[] = [nodeCheck(), ...ffmpegChecks(env), fontCheck(), speechCheck()];
+  // The ffmpeg probes and fc-match run side by side.
+  const [ffmpeg, fonts] = await Promise.all([ffmpegChecks(env), fontCheck()]);
+  const checks: Check[] = [nodeCheck(), ...ffmpeg, fonts, speechCheck()];
   const root = findProjectRoot(resolve(startDir));
   checks.push(await cacheCheck(join(root, ".storyc", "cache")));
   checks.push(await configCheck(root));
@@ -41,7 +43,7 @@ function nodeCheck(): Check {
   };
 }
 
-function ffmpegChecks(env: NodeJS.ProcessEnv): Check[] {
+async function ffmpegChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   let location;
   try {
     location = locateFfmpeg(env);
@@ -50,7 +52,7 @@ function ffmpegChecks(env: NodeJS.ProcessEnv): Check[] {
     return [{ name: "ffmpeg", ok: false, detail: error.message, fix: error.hint }];
   }
   const where = `${location.source === "bundled" ? "bundled" : location.source === "PATH" ? "from PATH" : "from STORYC_FFMPEG"}: ${location.path}`;
-  const probe = probeFfmpeg(location.path);
+  const probe = await probeFfmpegAsync(location.path);
   if (!probe) return [{ name: "ffmpeg", ok: false, detail: `${location.path} did not answer -version`, fix: "set STORYC_FFMPEG to a working ffmpeg, or unset it for the bundled one" }];
   const needed = Object.values(FFMPEG_NEEDS).reduce((n, list) => n + list.length, 0);
   return [
@@ -66,8 +68,8 @@ function ffmpegChecks(env: NodeJS.ProcessEnv): Check[] {
   ];
 }
 
-function fontCheck(): Check {
-  const fingerprint = fontsFingerprint();
+async function fontCheck(): Promise<Check> {
+  const fingerprint = await fontsFingerprint();
   const files = fingerprint.split(";").map((pick) => pick.split("|")[0]!);
   if (files.some((f) => f === "unknown" || f === "")) {
     return {

@@ -16,7 +16,7 @@ import { encodeCrossfade, type MoveAt } from "./crossfade.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
 import { soundPiece } from "./sound.js";
 import { espeakVoice, speak } from "./speech.js";
-import { espeakVersion, probeFfmpeg, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
+import { espeakVersion, probeFfmpegAsync, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
 
 // Drawing and composing load sharp (libvips): imported when a node needs them, so that a
@@ -70,6 +70,7 @@ export class LocalRenderer implements Renderer {
   readonly options: { quality: Quality };
   private ffmpeg: FfmpegLocation | null = null;
   private probe: FfmpegProbe | null = null;
+  private probing: Promise<FfmpegProbe | null> | undefined;
   /** What identifies the drawing stack and fonts, for the memo keys of drawn files (the contact sheet's labels). */
   private stillsId = "unknown";
   /** Whether this renderer's build holds the ffmpeg launcher, from begin() to dispose(). */
@@ -92,7 +93,7 @@ export class LocalRenderer implements Renderer {
    */
   async toolchain(cacheDir: string): Promise<ToolchainOf> {
     const memo = new ToolchainMemo(join(cacheDir, "toolchain.json"));
-    const probed = async (): Promise<unknown> => {
+    const ffmpegKey = async (): Promise<unknown> => {
       try {
         this.ffmpeg ??= locateFfmpeg(this.env, (path) => memo.knownVersion(path));
         this.probe ??= await memo.ffmpegAsync(this.ffmpeg.path);
@@ -103,7 +104,7 @@ export class LocalRenderer implements Renderer {
       }
     };
     // The probes (ffmpeg's listings, fc-match) run side by side, and beside loading sharp.
-    const [ffmpeg, stills] = await Promise.all([probed(), stillsToolchain(memo)]);
+    const [ffmpeg, stills] = await Promise.all([ffmpegKey(), stillsToolchain(memo)]);
     this.stillsId = hashJson(stills).slice(0, 16);
     memo.save();
     const speech = { espeak: espeakVersion() };
@@ -130,7 +131,7 @@ export class LocalRenderer implements Renderer {
 
   async prepare(): Promise<void> {
     this.ffmpeg ??= locateFfmpeg(this.env);
-    this.probe ??= probeFfmpeg(this.ffmpeg.path);
+    await this.probed();
     if (!this.probe) throw new RendererUnavailableError(`${this.ffmpeg.path} did not answer -version`, "check that this ffmpeg runs, or set STORYC_FFMPEG to another one");
     if (this.probe.missing.length) {
       throw new RendererUnavailableError(
@@ -175,6 +176,16 @@ export class LocalRenderer implements Renderer {
    */
   private encoderId(): string {
     return this.probe ? `${this.probe.version}-${this.probe.build.slice(0, 16)}-${ENCODE_SETTINGS}` : "unknown";
+  }
+
+  /**
+   * The ffmpeg's probe, for encoderId(): toolchain() made it when a build asked for the
+   * keys; a renderer handed nodes alone (a farm worker's) probes once, here.
+   */
+  private async probed(): Promise<FfmpegProbe | null> {
+    this.probing ??= this.probe ? Promise.resolve(this.probe) : probeFfmpegAsync(this.ffmpegPath());
+    this.probe ??= await this.probing;
+    return this.probe;
   }
 
   private ffmpegPath(): string {
@@ -304,7 +315,7 @@ export class LocalRenderer implements Renderer {
     // length: an edit that keeps the scene as long finds every piece of the clip in the memo, one that
     // makes it a little longer or shorter its earlier pieces (clip.ts), and so do the crossfades
     // around it. The memo keys name all an encode reads: the ffmpeg build, the still, the move, the size.
-    this.probe ??= probeFfmpeg(this.ffmpegPath());
+    await this.probed();
     const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition, quality: this.options.quality }, input.workDir, {
       signal: input.signal,
       onProgress: (f) => input.progress(f),
@@ -336,7 +347,7 @@ export class LocalRenderer implements Renderer {
           ? sceneMove(i.from, dep("previousImage"), dep("previousNarration"), "end")
           : undefined;
     const to = sceneMove(i.to, dep("image"), dep("narration"), "start");
-    this.probe ??= probeFfmpeg(this.ffmpegPath());
+    await this.probed();
     const out = join(input.workDir, "crossfade.mp4");
     await encodeCrossfade(this.ffmpegPath(), { ...(from ? { from } : {}), to, frames: x, width, height, quality: this.options.quality }, out, {
       signal: input.signal,
@@ -373,7 +384,7 @@ export class LocalRenderer implements Renderer {
     const title = input.deps.title as DepOutput | undefined;
     if (i.settings.transitions === "crossfade" && fades?.length !== clips.length) throw new Error(`${input.node.id} has no crossfade node for each scene; build it again`);
     if (sounds?.length !== clips.length + (title ? 1 : 0)) throw new Error(`${input.node.id} has no sound node for each scene; build it again`);
-    this.probe ??= probeFfmpeg(this.ffmpegPath());
+    await this.probed();
     const { composeVideo } = await compose();
     const files = await composeVideo(
       this.ffmpegPath(),

@@ -72,7 +72,7 @@ export function probeFfmpeg(path: string): FfmpegProbe | null {
   return versionText === null ? null : probeFrom(versionText, FLAGS.map((flag) => run(path, [`-${flag}`])));
 }
 
-/** The same probe, its six runs of ffmpeg side by side, while storyc goes on. */
+/** The same probe, its six runs of ffmpeg side by side, while storyc goes on (the synchronous one is the cloud join's). */
 export async function probeFfmpegAsync(path: string): Promise<FfmpegProbe | null> {
   const [versionText, ...listings] = await Promise.all([runAsync(path, ["-version"]), ...FLAGS.map((flag) => runAsync(path, [`-${flag}`]))]);
   return probeFrom(versionText!, listings);
@@ -82,14 +82,7 @@ const FONT_PATTERNS = ["DejaVu Sans", "DejaVu Sans:bold"];
 const fcMatch = (pattern: string) => ["-f", "%{file}|%{fontversion}", pattern];
 
 /** The fonts librsvg picks for the stills' text: a new or updated font changes the pixels. */
-export function fontsFingerprint(): string {
-  return FONT_PATTERNS.map((pattern) => {
-    const probe = spawnSync("fc-match", fcMatch(pattern), { encoding: "utf8", timeout: 10_000 });
-    return probe.status === 0 ? probe.stdout.trim() : "unknown";
-  }).join(";");
-}
-
-async function fontsFingerprintAsync(): Promise<string> {
+export async function fontsFingerprint(): Promise<string> {
   const picks = await Promise.all(
     FONT_PATTERNS.map((pattern) => new Promise<string>((resolve) => execFile("fc-match", fcMatch(pattern), { encoding: "utf8", timeout: 10_000 }, (error, stdout) => resolve(error ? "unknown" : stdout.trim())))),
   );
@@ -185,7 +178,7 @@ export class ToolchainMemo {
   async fonts(): Promise<string> {
     const key = fontStamp();
     if (this.memo.fonts?.stamp === key) return this.memo.fonts.fingerprint;
-    const fingerprint = await fontsFingerprintAsync();
+    const fingerprint = await fontsFingerprint();
     this.memo.fonts = { stamp: key, fingerprint };
     this.dirty = true;
     return fingerprint;
