@@ -14,15 +14,15 @@ import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEnco
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import { encodeCrossfade, type MoveAt } from "./crossfade.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
-import { soundPiece } from "./sound.js";
 import { espeakVoice, speak } from "./speech.js";
 import { espeakVersion, probeFfmpegAsync, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
 
-// Drawing and composing load sharp (libvips): imported when a node needs them, so that a
-// build with nothing to render does not pay for loading them.
+// Drawing and composing load sharp (libvips), mixing the sound its DSP: imported when a node
+// needs them, so that a build with nothing to render does not pay for loading them.
 const stills = () => import("./stills.js");
 const compose = () => import("./compose.js");
+const sound = () => import("./sound.js");
 
 /**
  * Compiles the speech synthesizer, starts its threads and the ffmpeg launcher
@@ -365,6 +365,7 @@ export class LocalRenderer implements Renderer {
     const narration = i.duration === null ? undefined : (input.deps.narration as DepOutput);
     const music = input.deps.music as DepOutput | undefined;
     const frames = i.duration === null ? TITLE_FRAMES : sceneFrames(i.duration, Number(narration!.meta.duration ?? 0));
+    const { soundPiece } = await sound();
     const piece = await soundPiece(
       this.ffmpegPath(),
       { frames, ...(narration ? { narration: narration.files["narration.wav"]! } : {}), ...(music ? { music: music.files["music.wav"]! } : {}) },
