@@ -5,7 +5,6 @@ import sharp from "sharp";
 import { runFfmpeg } from "./ffmpeg.js";
 import { FPS, NARRATION_LEAD_IN } from "./layout.js";
 import type { ClipPiece } from "./clip.js";
-import { LOUDNESS_TARGET } from "./sound.js";
 import { escapeXml } from "./stills.js";
 import { splitCues, toSrt, toVtt, type Cue } from "./subtitles.js";
 import type { Memo } from "../types.js";
@@ -36,8 +35,6 @@ export interface ComposePlan {
   /** What identifies the drawing stack and fonts, likewise for the poster and the contact sheet. */
   stills: string;
 }
-
-export { LOUDNESS_TARGET };
 
 /**
  * The final video: the title's, clips' and crossfades' pieces joined by stream
@@ -107,7 +104,6 @@ interface Timeline {
   segmentFrames: number[];
   /** Each scene's first frame. */
   starts: number[];
-  seconds: number;
 }
 
 function layOut(plan: ComposePlan): Timeline {
@@ -129,7 +125,7 @@ function layOut(plan: ComposePlan): Timeline {
     scene.pieces.forEach(add);
     frame += scene.frames;
   }
-  return { segments, segmentFrames, starts, seconds: frame / FPS };
+  return { segments, segmentFrames, starts };
 }
 
 /**

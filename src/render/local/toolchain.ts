@@ -67,7 +67,7 @@ function probeFrom(versionText: string | null, listings: Array<string | null>): 
   return { version, build: createHash("sha256").update(versionText).digest("hex"), missing };
 }
 
-export function probeFfmpeg(path: string): FfmpegProbe | null {
+function probeFfmpeg(path: string): FfmpegProbe | null {
   const versionText = run(path, ["-version"]);
   return versionText === null ? null : probeFrom(versionText, FLAGS.map((flag) => run(path, [`-${flag}`])));
 }
