@@ -3,6 +3,9 @@
 // this the build fails on a clean checkout.
 declare namespace WebAssembly {
   interface Module {}
+  interface Memory {
+    readonly buffer: ArrayBuffer;
+  }
   interface Instance {
     readonly exports: Record<string, unknown>;
   }
