@@ -90,14 +90,14 @@ interface DataFs {
 
 /**
  * The synthesizer's data (voices, dictionaries, phonemes: some 450 files) is
- * embedded in its WebAssembly and copied into an in-memory file system each
- * time a line is spoken. The package's loader finds or makes every folder
- * along every file's path again, and a folder already made costs it an
- * error with a captured stack; loaded the same way with each folder made once, the same files take
- * a quarter of the time (10-15 ms a line against 40-55 here). Entries are
- * {name, length, address} triples in the instance's memory, ended by a null
- * name; the files own their bytes in that memory, as the package's loader
- * has them.
+ * embedded in its WebAssembly, and each instance (one per line) lists it in an
+ * in-memory file system as it starts. The package's loader finds or makes
+ * every folder along every file's path again, and each folder already made
+ * costs it an error with a captured stack. Listed through the same calls with
+ * each folder made once, the same files take a quarter of the time: 10-15 ms
+ * a line against 40-55. Entries are {name, length, address} triples in the
+ * instance's memory, ended by a null name; each file's bytes stay where they
+ * are in that memory, as with the package's loader.
  */
 function embeddedFileLoader(fs: () => DataFs, memory: () => WebAssembly.Memory): (table: number) => void {
   return (table) => {
@@ -107,7 +107,8 @@ function embeddedFileLoader(fs: () => DataFs, memory: () => WebAssembly.Memory):
     const folders = new Set<string>(["/"]);
     const made = (folder: string): string => {
       if (!folders.has(folder)) {
-        made(folder.slice(0, Math.max(1, folder.lastIndexOf("/"))));
+        const slash = folder.lastIndexOf("/");
+        if (slash > 0) made(folder.slice(0, slash));
         fs().mkdir(folder);
         folders.add(folder);
       }
@@ -117,7 +118,8 @@ function embeddedFileLoader(fs: () => DataFs, memory: () => WebAssembly.Memory):
       const [nameAt, length, contentAt] = [words[entry >> 2]!, words[(entry + 4) >> 2]!, words[(entry + 8) >> 2]!];
       const name = Buffer.from(buffer, nameAt, bytes.indexOf(0, nameAt) - nameAt).toString("utf8");
       const slash = name.lastIndexOf("/");
-      fs().createDataFile(made(name.slice(0, Math.max(1, slash))), name.slice(slash + 1), new Int8Array(buffer, contentAt, length), true, true, true);
+      const folder = slash > 0 ? made(name.slice(0, slash)) : "/";
+      fs().createDataFile(folder, name.slice(slash + 1), new Int8Array(buffer, contentAt, length), true, true, true);
     }
   };
 }
