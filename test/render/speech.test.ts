@@ -1,5 +1,9 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { espeakVoice, speechModule, synthesize } from "../../src/render/local/speech.js";
+import { runBin, STACK_TRACE } from "../helpers/cli.js";
+import { tempDir } from "../helpers/temp.js";
 
 type Imports = Record<string, Record<string, unknown>>;
 
@@ -34,6 +38,7 @@ describe("the speech synthesizer's data files", () => {
     ["Der Hase hüpft durch den Wald.", "Matilda", "de"],
     ["Le lapin goûte le miel doré.", "Jessica", "fr"],
     ["Olá, mundo da floresta.", "Aria", "pt-BR"],
+    ["你好，世界", "Charlie", "zh"],
   ];
 
   it.each(lines)("are all there as the package loads them: %s", async (text, narrator, language) => {
@@ -44,4 +49,28 @@ describe("the speech synthesizer's data files", () => {
     expect(ours.samples.length).toBe(theirs.length);
     expect(Buffer.from(ours.samples.buffer).equals(Buffer.from(theirs.buffer))).toBe(true);
   }, 60_000);
+});
+
+describe("a story's language in the local renderer", () => {
+  const story = (language: string) =>
+    `storyc: 1\ntitle: Words\nsettings: { narrator: Roger, language: ${language}, show_title: false, background_music: false }\nscenes:\n  - id: one\n    description: a quiet harbour\n    narrator: "Kumusta, mundo."\n`;
+
+  it("says which setting to change when eSpeak NG has no voice for it, without a stack trace", async () => {
+    const dir = tempDir("speech-language-");
+    await writeFile(join(dir, "story.yaml"), story("tl"));
+    const r = await runBin(["build", "story.yaml"], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('speaks no "tl" (settings.language)');
+    expect(r.stdout + r.stderr).toContain("--renderer vimmerse");
+    expect(r.stdout + r.stderr).not.toMatch(STACK_TRACE);
+  }, 180_000);
+
+  it("narrates Chinese (the cloud's zh) in Mandarin", async () => {
+    const dir = tempDir("speech-language-");
+    await writeFile(join(dir, "story.yaml"), story("zh").replace("Kumusta, mundo.", "你好，世界。"));
+    const r = await runBin(["build", "story.yaml"], { cwd: dir, timeoutMs: 120_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const lock = JSON.parse(await readFile(join(dir, "story.lock"), "utf8")) as { nodes: Record<string, { meta?: { duration?: number } }> };
+    expect(lock.nodes["scene/one/narration"]!.meta!.duration).toBeGreaterThan(0.5);
+  }, 180_000);
 });

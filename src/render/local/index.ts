@@ -14,7 +14,7 @@ import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEnco
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import { encodeCrossfade, type MoveAt } from "./crossfade.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
-import { espeakVoice, speak } from "./speech.js";
+import { espeakVoice, NoSuchVoiceError, speak } from "./speech.js";
 import { espeakVersion, probeFfmpegAsync, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
 
@@ -297,7 +297,12 @@ export class LocalRenderer implements Renderer {
 
   private async narration(input: RenderInput<"scene-narration">): Promise<RenderResult> {
     const i = input.node.inputs;
-    const pcm = await speak(i.text, espeakVoice(i.voice, i.language), input.signal);
+    const pcm = await speak(i.text, espeakVoice(i.voice, i.language), input.signal).catch((error: unknown) => {
+      if (!(error instanceof NoSuchVoiceError)) throw error;
+      throw new Error(
+        `the local renderer's speech synthesizer (eSpeak NG) speaks no ${JSON.stringify(i.language)} (settings.language); write a language it speaks (en, fr, de, es, it, pt, zh, ja, ko, hi, ar, tr and more), or render this story with --renderer vimmerse`,
+      );
+    });
     const result = await this.file(input, "narration.wav", encodeWav(pcm));
     return { ...result, meta: { duration: Number(durationOf(pcm).toFixed(3)) } };
   }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { NoSuchVoiceError } from "./speech.js";
 import type { Pcm } from "./wav.js";
 
 export interface SpeechRequest {
@@ -10,7 +11,8 @@ export interface SpeechRequest {
   voice: string;
 }
 
-export type SpeechReply = { id: number; sampleRate: number; samples: Float32Array } | { id: number; error: string };
+/** `noVoice`: the line failed for want of its voice (NoSuchVoiceError), which the caller words for the user. */
+export type SpeechReply = { id: number; sampleRate: number; samples: Float32Array } | { id: number; error: string; noVoice?: string };
 
 interface Pending {
   resolve: (pcm: Pcm) => void;
@@ -108,7 +110,7 @@ class SpeechPool {
     worker.on("message", (reply: SpeechReply) => {
       const waiting = thread.pending.get(reply.id);
       if (!waiting) return;
-      if ("error" in reply) waiting.reject(new Error(reply.error));
+      if ("error" in reply) waiting.reject(reply.noVoice ? new NoSuchVoiceError(reply.noVoice) : new Error(reply.error));
       else waiting.resolve({ sampleRate: reply.sampleRate, samples: reply.samples });
     });
     const fail = (error: Error) => {

@@ -41,13 +41,27 @@ const FALLBACK_VARIANTS = ["f1", "f2", "f3", "f4", "m1", "m2", "m3", "m4", "m7"]
 /** The narrator voices the cloud offers, each with its own offline voice. */
 export const CLOUD_VOICES = ["Rachel", "Aria", "Sarah", "Laura", "Charlotte", "Alice", "Matilda", "Jessica", "Lily", "Roger", "Charlie", "George", "Callum", "Liam", "Will", "Eric", "Chris", "Brian", "Daniel", "Bill", "River"];
 
+/**
+ * Languages eSpeak NG names otherwise than BCP 47 does: Chinese (the cloud's
+ * "zh") is spoken as Mandarin, Norwegian as Bokmål, and two older tags still
+ * seen in the wild (Hebrew's, Indonesian's) are taken as their new ones.
+ */
+const LANGUAGE_VOICES: Record<string, string> = { zh: "cmn", no: "nb", iw: "he", in: "id" };
+
 /** The eSpeak NG voice for a narrator name and a BCP 47 language tag. */
 export function espeakVoice(narrator: string, language: string): string {
   const [primary, region] = language.toLowerCase().split("-");
-  const base = primary === "en" ? (region === "gb" ? "en" : "en-us") : primary === "pt" && region === "br" ? "pt-br" : primary!;
+  const base = primary === "en" ? (region === "gb" ? "en" : "en-us") : primary === "pt" && region === "br" ? "pt-br" : (LANGUAGE_VOICES[primary!] ?? primary!);
   const known = VOICES[narrator.toLowerCase()];
   const variant = known ?? FALLBACK_VARIANTS[createHash("sha256").update(narrator.toLowerCase()).digest()[0]! % FALLBACK_VARIANTS.length]!;
   return `${base}+${variant}`;
+}
+
+/** eSpeak NG has no voice of that name: most often, no voice for the story's language. */
+export class NoSuchVoiceError extends Error {
+  constructor(readonly voice: string) {
+    super(`eSpeak NG has no voice ${voice}`);
+  }
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;
@@ -169,6 +183,7 @@ export async function synthesize(module: WebAssembly.Module, text: string, voice
   try {
     bytes = espeak.FS.readFile("/out.wav");
   } catch {
+    if (errors.some((line) => /voice does not exist/i.test(line))) throw new NoSuchVoiceError(voice);
     throw new Error(`the speech synthesizer made no audio for voice ${voice}${errors.length ? `: ${errors.join(" ")}` : ""}`);
   }
   return decodeWav(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
