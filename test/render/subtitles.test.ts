@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MAX_CUE_SECONDS, MAX_LINE_CHARS, splitCues, toSrt } from "../../src/render/local/subtitles.js";
+import { MAX_CUE_SECONDS, MAX_LINE_CHARS, MAX_LINE_WIDE_CHARS, splitCues, toSrt } from "../../src/render/local/subtitles.js";
 
 const words = (n: number) => Array.from({ length: n }, (_, i) => (i % 11 === 10 ? "sentence." : ["the", "river", "carries", "honey", "past", "sleepy", "bunnies", "and", "golden", "reeds"][i % 10]!)).join(" ");
 
@@ -44,5 +44,31 @@ describe("splitCues", () => {
 
   it("an empty narration has no cues", () => {
     expect(splitCues({ start: 0, end: 3, text: "  " })).toEqual([]);
+  });
+
+  it("breaks Chinese and Japanese, written without spaces, into lines of 16 characters and cues at sentence ends", () => {
+    const zh = "在一个宁静的港口，小兔子发现了一条闪闪发光的蜂蜜小溪。它小心翼翼地舔了一口，眼睛立刻亮了起来，这是它尝过的最甜的蜂蜜。";
+    const ja = "森の中で、うさぎは金色の蜂蜜の小川を見つけました。そっとなめてみると、目がぱっと輝きました。";
+    for (const text of [zh, ja]) {
+      const cues = splitCues({ start: 0, end: 9, text });
+      expect(cues.length).toBe(2);
+      // Every character is shown once, in order, with no space put between them.
+      expect(cues.map((c) => c.text).join("")).toBe(text);
+      expect(cues[0]!.text.endsWith("。")).toBe(true);
+      for (const block of toSrt(cues).trim().split("\n\n")) {
+        const shown = block.split("\n").slice(2);
+        expect(shown.length).toBeLessThanOrEqual(2);
+        for (const line of shown) {
+          expect([...line].length).toBeLessThanOrEqual(MAX_LINE_WIDE_CHARS + 1);
+          // A comma or full stop ends the line before it; it never starts one.
+          expect(line).not.toMatch(/^[，。、]/);
+        }
+      }
+    }
+  });
+
+  it("keeps the spaces of a line that mixes Chinese with Latin words", () => {
+    const cues = splitCues({ start: 0, end: 6, text: "Bunny 在 Forest 里找到了 honey，非常开心。Then he sleeps." });
+    expect(cues.map((c) => c.text)).toEqual(["Bunny 在 Forest 里找到了 honey，非常开心。", "Then he sleeps."]);
   });
 });

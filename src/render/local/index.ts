@@ -15,6 +15,7 @@ import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import { encodeCrossfade, type MoveAt } from "./crossfade.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
 import { espeakVoice, NoSuchVoiceError, speak } from "./speech.js";
+import { CUE_RULES } from "./subtitles.js";
 import { espeakVersion, probeFfmpegAsync, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
 
@@ -114,8 +115,10 @@ export class LocalRenderer implements Renderer {
         case "scene-image":
           return { stills };
         case "title":
-        case "video":
           return { stills, ffmpeg };
+        case "video":
+          // The video's subtitles are made by storyc's own rules (subtitles.ts): a change to them changes the video alone.
+          return { stills, ffmpeg, cues: CUE_RULES };
         case "scene-clip":
         case "crossfade":
         case "sound":

@@ -18,28 +18,74 @@ export const MAX_LINE_CHARS = 42;
 export const MAX_CUE_LINES = 2;
 /** Seconds a cue may stay on screen. */
 export const MAX_CUE_SECONDS = 7;
+/** Chinese and Japanese characters a line may hold: they are twice as wide, and read more slowly. */
+export const MAX_LINE_WIDE_CHARS = 16;
 
-/** Words packed greedily into lines of at most MAX_LINE_CHARS (a longer word gets a line of its own). */
-function wrap(words: readonly string[]): string[] {
-  const out: string[] = [];
-  let line = "";
-  for (const w of words) {
-    if (line && (line + " " + w).length > MAX_LINE_CHARS) {
-      out.push(line);
-      line = w;
-    } else line = line ? `${line} ${w}` : w;
+/**
+ * The rules below that turn a narration into cues, as a number: they make part
+ * of the video's bytes (its .srt and .vtt), so the video's key includes it
+ * (the local renderer's toolchain for the video). Raise it when they change.
+ */
+export const CUE_RULES = 2;
+
+// Scripts written without spaces between words: each character is a unit a line may break after.
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]/u;
+const WIDE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3000-\u303f\uff00-\uffef]/u;
+// Punctuation a line must not start with: it stays at the end of the line before.
+const CLOSING = /^[\u3001\u3002\uff01\uff0c\uff1a\uff1b\uff1f\u300d\u300f\uff09\u3009\u300b\u3011]/u;
+const UNITS = /\s+|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]+/gu;
+
+/** A word, or one character of a script written without spaces, and whether a space came before it. */
+interface Unit {
+  text: string;
+  spaced: boolean;
+}
+
+function units(text: string): Unit[] {
+  const out: Unit[] = [];
+  let spaced = false;
+  for (const [part] of text.matchAll(UNITS)) {
+    if (/^\s/.test(part)) spaced = true;
+    else {
+      out.push({ text: part, spaced });
+      spaced = false;
+    }
   }
-  if (line) out.push(line);
   return out;
 }
 
-/** Lines of at most ~42 characters, two per cue. */
+function joined(line: readonly Unit[]): string {
+  return line.map((u, i) => (i > 0 && u.spaced ? ` ${u.text}` : u.text)).join("");
+}
+
+/** A line's width in Latin characters: a Chinese, Japanese or Korean character counts as MAX_LINE_CHARS / MAX_LINE_WIDE_CHARS. */
+function width(text: string): number {
+  let w = 0;
+  for (const ch of text) w += WIDE.test(ch) ? MAX_LINE_CHARS / MAX_LINE_WIDE_CHARS : 1;
+  return w;
+}
+
+/** Units packed greedily into lines no wider than MAX_LINE_CHARS (a longer word gets a line of its own). */
+function wrap(all: readonly Unit[]): Unit[][] {
+  const out: Unit[][] = [];
+  let line: Unit[] = [];
+  for (const u of all) {
+    if (line.length && width(joined([...line, u])) > MAX_LINE_CHARS && !CLOSING.test(u.text)) {
+      out.push(line);
+      line = [u];
+    } else line.push(u);
+  }
+  if (line.length) out.push(line);
+  return out;
+}
+
+/** Lines of at most ~42 characters (16 Chinese or Japanese), two per cue. */
 function lines(text: string): string {
-  const words = text.replace(/\s+/g, " ").trim().split(" ");
-  const out = wrap(words);
-  if (out.length <= MAX_CUE_LINES) return out.join("\n");
-  const half = Math.ceil(words.length / 2);
-  return `${words.slice(0, half).join(" ")}\n${words.slice(half).join(" ")}`;
+  const all = units(text);
+  const out = wrap(all);
+  if (out.length <= MAX_CUE_LINES) return out.map(joined).join("\n");
+  const half = Math.ceil(all.length / 2);
+  return `${joined(all.slice(0, half))}\n${joined(all.slice(half))}`;
 }
 
 export function toSrt(cues: readonly Cue[]): string {
@@ -60,19 +106,19 @@ export function splitCues(cue: Cue): Cue[] {
   const text = cue.text.replace(/\s+/g, " ").trim();
   const total = Math.max(0, cue.end - cue.start);
   if (!text) return [];
-  const sentences = text.split(/(?<=[.!?…;:])\s+/);
-  let chunks: string[][] = [];
+  const sentences = text.split(/(?<=[.!?…;:])\s+|(?<=[\u3002\uff01\uff1f\uff1b\uff1a])/);
+  let chunks: Unit[][] = [];
   for (const sentence of sentences) {
-    const packed = wrap(sentence.split(" "));
-    for (let i = 0; i < packed.length; i += MAX_CUE_LINES) chunks.push(packed.slice(i, i + MAX_CUE_LINES).join(" ").split(" "));
+    const packed = wrap(units(sentence));
+    for (let i = 0; i < packed.length; i += MAX_CUE_LINES) chunks.push(packed.slice(i, i + MAX_CUE_LINES).flat());
   }
-  const weight = (words: string[]) => words.join(" ").length + 1;
-  const seconds = (words: string[], sum: number) => (total * weight(words)) / sum;
+  const weight = (c: Unit[]) => width(joined(c)) + 1;
+  const seconds = (c: Unit[], sum: number) => (total * weight(c)) / sum;
   // A slow narration gives a short cue a long time: halve such cues until each fits on screen long enough and no longer.
   for (let changed = true; changed; ) {
     changed = false;
     const sum = chunks.reduce((n, c) => n + weight(c), 0);
-    const next: string[][] = [];
+    const next: Unit[][] = [];
     for (const c of chunks) {
       if (seconds(c, sum) > MAX_CUE_SECONDS && c.length > 1) {
         const half = Math.ceil(c.length / 2);
@@ -88,7 +134,7 @@ export function splitCues(cue: Cue): Cue[] {
   chunks.forEach((c, i) => {
     const end = i === chunks.length - 1 ? cue.end : at + seconds(c, sum);
     // A single word of a very slow narration still leaves the screen after MAX_CUE_SECONDS.
-    out.push({ start: at, end: Math.min(end, at + MAX_CUE_SECONDS), text: c.join(" ") });
+    out.push({ start: at, end: Math.min(end, at + MAX_CUE_SECONDS), text: joined(c) });
     at = end;
   });
   return out;
