@@ -67,6 +67,11 @@ describe("splitCues", () => {
     }
   });
 
+  it("ends a Japanese cue after the bracket that closes its sentence", () => {
+    const cues = splitCues({ start: 0, end: 6, text: "うさぎは言いました。「おいしい！」そして眠りました。" });
+    expect(cues.map((c) => c.text)).toEqual(["うさぎは言いました。", "「おいしい！」", "そして眠りました。"]);
+  });
+
   it("keeps the spaces of a line that mixes Chinese with Latin words", () => {
     const cues = splitCues({ start: 0, end: 6, text: "Bunny 在 Forest 里找到了 honey，非常开心。Then he sleeps." });
     expect(cues.map((c) => c.text)).toEqual(["Bunny 在 Forest 里找到了 honey，非常开心。", "Then he sleeps."]);

@@ -28,12 +28,15 @@ export const MAX_LINE_WIDE_CHARS = 16;
  */
 export const CUE_RULES = 2;
 
-// Scripts written without spaces between words: each character is a unit a line may break after.
-const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]/u;
-const WIDE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\u3000-\u303f\uff00-\uffef]/u;
-// Punctuation a line must not start with: it stays at the end of the line before.
-const CLOSING = /^[\u3001\u3002\uff01\uff0c\uff1a\uff1b\uff1f\u300d\u300f\uff09\u3009\u300b\u3011]/u;
-const UNITS = /\s+|[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]|[^\s\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303f\uff00-\uffef]+/gu;
+// Scripts written without spaces between words: each of their characters is a unit a line may break after.
+const UNSPACED = "\\p{Script=Han}\\p{Script=Hiragana}\\p{Script=Katakana}\\u3000-\\u303f\\uff00-\\uffef";
+const UNITS = new RegExp(`\\s+|[${UNSPACED}]|[^\\s${UNSPACED}]+`, "gu");
+const WIDE = new RegExp(`[${UNSPACED}\\p{Script=Hangul}]`, "u");
+// Closing brackets and punctuation a line must not start with: they stay at the end of the line before.
+const CLOSERS = "\\u300d\\u300f\\uff09\\u3009\\u300b\\u3011";
+const CLOSING = new RegExp(`^[\\u3001\\u3002\\uff01\\uff0c\\uff1a\\uff1b\\uff1f${CLOSERS}]`, "u");
+// Where a sentence ends: Latin punctuation and a space, or full-width punctuation and the brackets it closes.
+const SENTENCE_END = new RegExp(`(?<=[.!?\\u2026;:])\\s+|(?<=[\\u3002\\uff01\\uff1f\\uff1b\\uff1a][${CLOSERS}]?)(?![${CLOSERS}])`, "u");
 
 /** A word, or one character of a script written without spaces, and whether a space came before it. */
 interface Unit {
@@ -106,7 +109,7 @@ export function splitCues(cue: Cue): Cue[] {
   const text = cue.text.replace(/\s+/g, " ").trim();
   const total = Math.max(0, cue.end - cue.start);
   if (!text) return [];
-  const sentences = text.split(/(?<=[.!?…;:])\s+|(?<=[\u3002\uff01\uff1f\uff1b\uff1a])/);
+  const sentences = text.split(SENTENCE_END);
   let chunks: Unit[][] = [];
   for (const sentence of sentences) {
     const packed = wrap(units(sentence));
