@@ -1,10 +1,22 @@
 // espeak-ng ships no types: an Emscripten module factory.
 declare module "espeak-ng" {
-  interface EspeakModule {
-    FS: { readFile(path: string): Uint8Array };
+  export interface EspeakStream {
+    fd: number;
   }
-  interface EspeakOptions {
-    arguments: string[];
+  export interface EspeakModule {
+    FS: {
+      readFile(path: string): Uint8Array;
+      unlink(path: string): void;
+      close(stream: EspeakStream): void;
+      streams: Array<EspeakStream | null | undefined>;
+    };
+  }
+  export interface EspeakOptions {
+    arguments?: string[];
+    /** Only sets the module up: main is not run. */
+    noInitialRun?: boolean;
+    /** argv[0]; by default, in Node, the path of the script that started the process. */
+    thisProgram?: string;
     print?: (s: string) => void;
     printErr?: (s: string) => void;
     /** Emscripten's hook to instantiate the WebAssembly with the caller's imports. */

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { espeakVoice, speechModule, synthesize } from "../../src/render/local/speech.js";
+import { espeakVoice, NoSuchVoiceError, speechModule, synthesize } from "../../src/render/local/speech.js";
 import { runBin, STACK_TRACE } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -48,6 +48,30 @@ describe("the speech synthesizer's data files", () => {
     expect(ours.samples.length).toBeGreaterThan(4000);
     expect(ours.samples.length).toBe(theirs.length);
     expect(Buffer.from(ours.samples.buffer).equals(Buffer.from(theirs.buffer))).toBe(true);
+  }, 60_000);
+});
+
+describe("the speech synthesizer, kept from line to line", () => {
+  it("speaks each line as a fresh instance does, whatever it spoke before", async () => {
+    // A whispering voice (noise from rand()), a voice that fails, and the first line again after others.
+    const sequence: Array<[string, string]> = [
+      ["The whisper of the leaves.", "en-us+whisper"],
+      ["Der Hase hüpft durch den Wald.", "de+m3"],
+      ["Kumusta, mundo.", "tl+m3"],
+      ["The whisper of the leaves.", "en-us+whisper"],
+      ["Le lapin goûte le miel doré, lentement, très lentement.", "fr+f2"],
+    ];
+    const module = await speechModule();
+    for (const [text, voice] of sequence) {
+      if (voice.startsWith("tl")) {
+        await expect(synthesize(module, text, voice)).rejects.toBeInstanceOf(NoSuchVoiceError);
+        continue;
+      }
+      const ours = (await synthesize(module, text, voice)).samples;
+      const theirs = await withPackageLoader(text, voice);
+      expect(ours.length, `${voice}: ${text}`).toBe(theirs.length);
+      expect(Buffer.from(ours.buffer).equals(Buffer.from(theirs.buffer)), `${voice}: ${text}`).toBe(true);
+    }
   }, 60_000);
 });
 

@@ -27,9 +27,9 @@ interface Thread {
 }
 
 /**
- * A thread holds a hundred MB or more (each line's synthesizer instance,
- * until its heap is collected): one left idle by a build is ended, so that
- * the clips and the video that follow the narrations have that memory.
+ * A thread holds some 90 MB (its synthesizer's instance and the copy of the
+ * first state each line starts from): one left idle by a build is ended, so
+ * that the clips and the video that follow the narrations have that memory.
  */
 const IDLE_MS = 1000;
 
@@ -74,7 +74,7 @@ class SpeechPool {
   /**
    * Starts every thread and has each speak a word, discarded: a thread's first
    * line otherwise also pays for its start and for compiling the synthesizer's
-   * JavaScript. Changes no output (each line has an instance of its own).
+   * JavaScript. Changes no output (each line starts from the synthesizer's first state).
    */
   async warm(module: WebAssembly.Module): Promise<void> {
     this.kept = true;
@@ -128,7 +128,7 @@ let pool: SpeechPool | null | undefined;
 
 /**
  * The process's speech threads: one beside storyc's own thread on two cores,
- * two on more (each holds a hundred MB or more). None when storyc runs from
+ * two on more (each holds some 90 MB). None when storyc runs from
  * its TypeScript sources, where no compiled worker exists: lines are then
  * spoken in the calling thread, with the same samples.
  */

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import type { EspeakModule } from "espeak-ng";
 import { decodeWav, type Pcm } from "./wav.js";
 
 /**
@@ -155,36 +156,144 @@ export async function speak(text: string, voice: string, signal?: AbortSignal): 
   return pcm;
 }
 
+/** The synthesizer's exports that running its main again needs. */
+interface SynthesizerExports {
+  memory: WebAssembly.Memory;
+  __main_argc_argv(argc: number, argv: number): number;
+  stackSave(): number;
+  stackRestore(pointer: number): void;
+  stackAlloc(size: number): number;
+  fflush(stream: number): number;
+}
+
+/** What one run of the synthesizer's main left: the WAV it wrote, if any, and what it printed to stderr. */
+interface Run {
+  wav: Uint8Array | null;
+  errors: string[];
+}
+
+/**
+ * One instance of the synthesizer, set up once and put back before every line
+ * into the state it had before its first. Setting up an instance (its memory,
+ * its ~450 data files listed in its file system) took most of a line's time,
+ * and each new instance's file system, with classes of its own, had V8
+ * compile its JavaScript again. What a line can change is the instance's
+ * memory (32 MB, which cannot grow: its maximum is its minimum), its stack
+ * pointer and its file system (the WAV written, files left open); each is
+ * restored, so every line runs from the same state as on a fresh instance
+ * and gives the same samples (test/render/speech.test.ts holds it to the
+ * package's own fresh instances).
+ */
+class Synthesizer {
+  private constructor(
+    private readonly espeak: EspeakModule,
+    private readonly exports: SynthesizerExports,
+    private readonly pristine: Uint8Array,
+    private readonly stack: number,
+    private readonly errors: string[],
+  ) {}
+
+  static async start(module: WebAssembly.Module): Promise<Synthesizer> {
+    const { default: ESpeakNg } = await import("espeak-ng");
+    const errors: string[] = [];
+    let instance: WebAssembly.Instance | undefined;
+    // Emscripten adds its file system to the options object, which becomes the module.
+    const options: Parameters<typeof ESpeakNg>[0] & { FS?: DataFs } = {
+      noInitialRun: true,
+      // argv[0], which would otherwise be the path storyc was started from.
+      thisProgram: "espeak-ng",
+      print: () => undefined,
+      printErr: (line) => errors.push(line),
+      instantiateWasm: (imports: Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
+        const loadFiles = embeddedFileLoader(
+          () => options.FS!,
+          () => instance!.exports.memory as WebAssembly.Memory,
+        );
+        const patched = withImports(imports, { ...stoppedClock, _emscripten_fs_load_embedded_files: loadFiles });
+        void WebAssembly.instantiate(module, patched as WebAssembly.Imports).then((made) => {
+          instance = made;
+          receive(made, module);
+        });
+        return {};
+      },
+    };
+    const espeak = await ESpeakNg(options);
+    const exports = instance!.exports as unknown as SynthesizerExports;
+    errors.length = 0;
+    return new Synthesizer(espeak, exports, new Uint8Array(exports.memory.buffer).slice(), exports.stackSave(), errors);
+  }
+
+  /** Whether the instance can be put back as it was (false if its memory grew, which only another build of the package could do). */
+  get resettable(): boolean {
+    return this.exports.memory.buffer.byteLength === this.pristine.byteLength;
+  }
+
+  /** Runs main with `args`, as Emscripten's callMain lays them out, from the instance's first state. */
+  run(args: string[]): Run {
+    const { exports, espeak } = this;
+    new Uint8Array(exports.memory.buffer).set(this.pristine);
+    exports.stackRestore(this.stack);
+    this.errors.length = 0;
+    const argv = ["espeak-ng", ...args];
+    const table = exports.stackAlloc((argv.length + 1) * 4);
+    for (const [i, arg] of argv.entries()) {
+      const bytes = Buffer.from(arg, "utf8");
+      const at = exports.stackAlloc(bytes.length + 1);
+      const heap = new Uint8Array(exports.memory.buffer);
+      heap.set(bytes, at);
+      heap[at + bytes.length] = 0;
+      new Uint32Array(exports.memory.buffer)[(table >> 2) + i] = at;
+    }
+    new Uint32Array(exports.memory.buffer)[(table >> 2) + argv.length] = 0;
+    try {
+      exports.__main_argc_argv(argv.length, table);
+    } catch (error) {
+      // exit() ends main by throwing Emscripten's ExitStatus; anything else is a fault.
+      if ((error as { name?: string } | null)?.name !== "ExitStatus") throw error;
+    }
+    exports.fflush(0);
+    let wav: Uint8Array | null = null;
+    try {
+      wav = espeak.FS.readFile("/out.wav");
+      espeak.FS.unlink("/out.wav");
+    } catch {
+      // no WAV: the errors say why
+    }
+    for (const stream of espeak.FS.streams) if (stream && stream.fd > 2) espeak.FS.close(stream);
+    return { wav, errors: [...this.errors] };
+  }
+}
+
+/** This thread's synthesizer for each compiled module; a new one replaces one that failed or cannot be reset. */
+const synthesizers = new WeakMap<WebAssembly.Module, Promise<Synthesizer>>();
+
+function synthesizerFor(module: WebAssembly.Module): Promise<Synthesizer> {
+  let synthesizer = synthesizers.get(module);
+  if (!synthesizer) {
+    synthesizer = Synthesizer.start(module);
+    synthesizers.set(module, synthesizer);
+    synthesizer.catch(() => synthesizers.delete(module));
+  }
+  return synthesizer;
+}
+
 /** One line, synthesised in the calling thread. */
 export async function synthesize(module: WebAssembly.Module, text: string, voice: string): Promise<Pcm> {
-  const { default: ESpeakNg } = await import("espeak-ng");
-  const errors: string[] = [];
-  // Emscripten adds its file system to the options object, which becomes the module.
-  const options: Parameters<typeof ESpeakNg>[0] & { FS?: DataFs } = {
-    arguments: ["-w", "/out.wav", "-v", voice, "-s", "160", "-g", "4", text.replace(/\s+/g, " ").trim()],
-    print: () => undefined,
-    printErr: (line) => errors.push(line),
-    instantiateWasm: (imports: Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
-      let memory: WebAssembly.Memory | undefined;
-      const loadFiles = embeddedFileLoader(
-        () => options.FS!,
-        () => memory!,
-      );
-      const patched = withImports(imports, { ...stoppedClock, _emscripten_fs_load_embedded_files: loadFiles });
-      void WebAssembly.instantiate(module, patched as WebAssembly.Imports).then((instance) => {
-        memory = instance.exports.memory as WebAssembly.Memory;
-        receive(instance, module);
-      });
-      return {};
-    },
-  };
-  const espeak = await ESpeakNg(options);
-  let bytes: Uint8Array;
-  try {
-    bytes = espeak.FS.readFile("/out.wav");
-  } catch {
-    if (errors.some((line) => /voice does not exist/i.test(line))) throw new NoSuchVoiceError(voice);
-    throw new Error(`the speech synthesizer made no audio for voice ${voice}${errors.length ? `: ${errors.join(" ")}` : ""}`);
+  let synthesizer = await synthesizerFor(module);
+  if (!synthesizer.resettable) {
+    synthesizers.delete(module);
+    synthesizer = await synthesizerFor(module);
   }
-  return decodeWav(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  let run: Run;
+  try {
+    run = synthesizer.run(["-w", "/out.wav", "-v", voice, "-s", "160", "-g", "4", text.replace(/\s+/g, " ").trim()]);
+  } catch (error) {
+    synthesizers.delete(module);
+    throw error;
+  }
+  if (!run.wav) {
+    if (run.errors.some((line) => /voice does not exist/i.test(line))) throw new NoSuchVoiceError(voice);
+    throw new Error(`the speech synthesizer made no audio for voice ${voice}${run.errors.length ? `: ${run.errors.join(" ")}` : ""}`);
+  }
+  return decodeWav(Buffer.from(run.wav.buffer, run.wav.byteOffset, run.wav.byteLength));
 }
