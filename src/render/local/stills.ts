@@ -1,4 +1,4 @@
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import { paletteFrom, shade, type Palette } from "./palette.js";
 
 const FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif";
@@ -66,6 +66,17 @@ function sprinkles(seedText: string, width: number, height: number, p: Palette):
 
 async function png(svg: string): Promise<Buffer> {
   return sharp(Buffer.from(svg)).png({ compressionLevel: 6 }).toBuffer();
+}
+
+/** Pixels with their size and channels, as one drawing step hands them to the next without a PNG's compression between. */
+interface Pixels {
+  data: Buffer;
+  raw: { width: number; height: number; channels: 1 | 2 | 3 | 4 };
+}
+
+async function pixels(image: Sharp): Promise<Pixels> {
+  const { data, info } = await image.raw().toBuffer({ resolveWithObject: true });
+  return { data, raw: { width: info.width, height: info.height, channels: info.channels } };
 }
 
 /** An image file scaled and cropped to fill the frame. */
@@ -139,6 +150,7 @@ export async function sceneImage(scene: SceneStill): Promise<Buffer> {
   const caption = `<rect x="${safeX}" y="${boxTop}" rx="${10 * scale}" width="${w - 2 * safeX}" height="${boxH}" fill="#000000" opacity="0.5"/>${textLines(descLines, safeX + 20 * scale, boxTop + 33 * scale, 21 * scale, "#ffffff")}`;
   const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${chip}${caption}</svg>`);
 
+  // The ground drawn is composited on as it is rendered, with no PNG made of it in between.
   let base: Buffer;
   if (scene.imageFile) {
     base = await coverImage(scene.imageFile, w, h);
@@ -146,22 +158,21 @@ export async function sceneImage(scene: SceneStill): Promise<Buffer> {
     const horizon = h * 0.62;
     const ground = `<path d="M 0 ${horizon} Q ${w * 0.3} ${horizon - h * 0.06} ${w * 0.55} ${horizon} T ${w} ${horizon - h * 0.03} L ${w} ${h} L 0 ${h} Z" fill="${shade(p.bottom, -0.15)}"/>`;
     const sun = p.light > 0.3 ? `<circle cx="${w * 0.8}" cy="${h * 0.2}" r="${h * 0.08}" fill="#fff6d8" opacity="${(0.3 + p.light * 0.5).toFixed(2)}"/>` : `<circle cx="${w * 0.8}" cy="${h * 0.18}" r="${h * 0.05}" fill="#eef0ff" opacity="0.9"/>`;
-    base = await png(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${gradient("g", p)}<rect width="${w}" height="${h}" fill="url(#g)"/>${sprinkles(scene.description, w, h, p)}${sun}${ground}</svg>`);
+    base = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${gradient("g", p)}<rect width="${w}" height="${h}" fill="url(#g)"/>${sprinkles(scene.description, w, h, p)}${sun}${ground}</svg>`);
   }
   const insetSize = Math.round(Math.min(h * 0.4, (w * 0.8) / Math.max(1, scene.insets.length)));
   const gap = Math.round(insetSize * 0.08);
   const total = scene.insets.length * insetSize + (scene.insets.length - 1) * gap;
   const top = Math.round(h * 0.52 - insetSize / 2 - boxH / 3);
   const insets = await Promise.all(
-    scene.insets.map(async (file, i) => ({
-      input: await sharp(file)
-        .resize(insetSize, insetSize)
-        .composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${insetSize}" height="${insetSize}"><rect x="2" y="2" width="${insetSize - 4}" height="${insetSize - 4}" fill="none" stroke="#ffffff" stroke-width="4"/></svg>`) }])
-        .png()
-        .toBuffer(),
-      left: Math.round((w - total) / 2 + i * (insetSize + gap)),
-      top: Math.max(0, top),
-    })),
+    scene.insets.map(async (file, i) => {
+      const inset = await pixels(
+        sharp(file)
+          .resize(insetSize, insetSize)
+          .composite([{ input: Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${insetSize}" height="${insetSize}"><rect x="2" y="2" width="${insetSize - 4}" height="${insetSize - 4}" fill="none" stroke="#ffffff" stroke-width="4"/></svg>`) }]),
+      );
+      return { input: inset.data, raw: inset.raw, left: Math.round((w - total) / 2 + i * (insetSize + gap)), top: Math.max(0, top) };
+    }),
   );
   return sharp(base).composite([...insets, { input: overlay, left: 0, top: 0 }]).removeAlpha().png().toBuffer();
 }
