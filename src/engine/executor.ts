@@ -7,11 +7,12 @@ import type { Cache, StoredOutput } from "../lock/cache.js";
 import { writeLockfile, type Lockfile, type RemoteRecord } from "../lock/lockfile.js";
 import type { ResolvedSettings, Story } from "../story/types.js";
 import { hashJson } from "../graph/hash.js";
-import type { DepOutput, Memo, Renderer, RenderInput, RenderNode, RenderResult } from "../render/types.js";
+import type { DepOutput, Memo, Renderer, RenderInput, RenderNode, RenderResult, SlotRequest } from "../render/types.js";
 import type { EventSink } from "./events.js";
 import type { Plan } from "./plan.js";
 import type { FetchOutcome, RemoteCache } from "../remote-cache/remote-cache.js";
 import type { JobPool, MadeNode } from "./pool.js";
+import { ExtraSlots } from "./extra-slots.js";
 import { criticalPathOrder } from "./priority.js";
 
 /** How many nodes' blobs come down from the team cache at once (downloads wait on the network, not the CPU). */
@@ -124,16 +125,21 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
 
   const running = new Map<string, Promise<void>>();
   const fetching = new Set<string>();
+  // Slots lent to running nodes count as taken. Several stories share one pool, whose slots are not the executor's to lend.
+  const extras = new ExtraSlots();
+  const lend = ctx.pool ? undefined : (id: string) => () => extras.request(id);
+  const busy = () => running.size - fetching.size + extras.inUse;
   let stopping = false;
   const ready = (node: GraphNode) => depIds(node).every((d) => status.get(d) === "done");
   const blocked = (node: GraphNode) => depIds(node).some((d) => ["failed", "cancelled", "skipped"].includes(status.get(d)!));
 
   const start = (node: GraphNode) => {
     status.set(node.id, "running");
-    const task = runNode(ctx, node, result, writer).then((outcome) => {
+    const task = runNode(ctx, node, result, writer, lend?.(node.id)).then((outcome) => {
       status.set(node.id, outcome);
       if (outcome === "failed" && !ctx.keepGoing) stopping = true;
       running.delete(node.id);
+      extras.drop(node.id);
     });
     running.set(node.id, task);
   };
@@ -208,7 +214,9 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
       }
       if (!begun && graph.nodes.some((n) => status.get(n.id) === "waiting")) await begin();
       for (const node of order) {
-        if (running.size - fetching.size >= ctx.jobs) break;
+        if (busy() >= ctx.jobs) break;
+        // A running node asking for another slot is served at its own place in the order.
+        while (status.get(node.id) === "running" && extras.asking(node.id) && busy() < ctx.jobs) extras.grant(node.id);
         if (status.get(node.id) !== "waiting") continue;
         if (blocked(node)) {
           status.set(node.id, "skipped");
@@ -225,7 +233,7 @@ export async function execute(ctx: ExecuteContext): Promise<ExecuteResult> {
     }
     if (running.size === 0) break;
     // Once aborted, wait for the tasks in flight to settle (the abort promise would resolve at once, forever).
-    await Promise.race(ctx.signal.aborted ? [...running.values()] : [...running.values(), aborted]);
+    await Promise.race(ctx.signal.aborted ? [...running.values()] : [...running.values(), aborted, extras.next()]);
   }
   for (const node of graph.nodes) if (status.get(node.id) === "waiting" || status.get(node.id) === "skipped") result.skipped.push(node.id);
   await writer.flush();
@@ -237,7 +245,7 @@ function renderNode(node: GraphNode): RenderNode {
 }
 
 /** What a renderer is handed for one node: its typed inputs, its deps' outputs, verified media, a scratch folder. */
-async function renderInput(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter, workDir: string): Promise<RenderInput> {
+async function renderInput(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter, workDir: string, extraSlot?: () => SlotRequest): Promise<RenderInput> {
   const { cache, emit, lock } = ctx;
   const deps: Record<string, DepOutput | DepOutput[]> = {};
   for (const [role, ids] of Object.entries(node.deps)) {
@@ -261,6 +269,7 @@ async function renderInput(ctx: ExecuteContext, node: GraphNode, result: Execute
       }
       await writer.write();
     },
+    ...(extraSlot ? { extraSlot } : {}),
   };
 }
 
@@ -344,7 +353,7 @@ async function finish(ctx: ExecuteContext, node: GraphNode, output: RenderResult
   }
 }
 
-async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter): Promise<Status> {
+async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResult, writer: LockfileWriter, extraSlot?: () => SlotRequest): Promise<Status> {
   const { cache, emit } = ctx;
   let started = performance.now();
   const make = async (): Promise<MadeNode> => {
@@ -352,7 +361,7 @@ async function runNode(ctx: ExecuteContext, node: GraphNode, result: ExecuteResu
     emit({ type: "node-start", id: node.id, label: node.label });
     const workDir = await cache.scratch(node.id);
     try {
-      return await store(ctx, node, await ctx.renderer.render(await renderInput(ctx, node, result, writer, workDir)));
+      return await store(ctx, node, await ctx.renderer.render(await renderInput(ctx, node, result, writer, workDir, extraSlot)));
     } finally {
       await rm(workDir, { recursive: true, force: true });
     }

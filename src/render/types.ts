@@ -47,6 +47,24 @@ export interface RenderInput<K extends NodeKind = NodeKind> {
    * builds (a crossfade between two unchanged clips, say), kept in the cache.
    */
   memo: Memo;
+  /**
+   * Asks the engine for one more of the build's job slots, for work this node
+   * can do beside what it is doing (a clip's second piece). Absent where the
+   * engine lends none (a farm worker, several stories sharing one pool).
+   */
+  extraSlot?(): SlotRequest;
+}
+
+/**
+ * A request for a job slot. The engine grants it as it starts nodes: when a
+ * slot is free and no waiting node ahead of the asking one in its order needs
+ * it, so a node never takes a slot from more pressing work.
+ */
+export interface SlotRequest {
+  /** Resolves when the slot is granted; never, once the request is withdrawn. */
+  readonly granted: Promise<void>;
+  /** Gives the slot back once granted, or withdraws the request; once is enough, more is harmless. */
+  release(): void;
 }
 
 export interface Memo {

@@ -2,10 +2,34 @@ import { copyFile, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { encodeClip, type ClipPlan } from "../../src/render/local/clip.js";
-import type { Memo } from "../../src/render/types.js";
+import type { Memo, SlotRequest } from "../../src/render/types.js";
 import { countFrames, ffmpeg } from "../helpers/media.js";
+
+/** How many ffmpeg runs were under way at once, at most. */
+const runs = vi.hoisted(() => ({ now: 0, most: 0 }));
+vi.mock("../../src/render/local/ffmpeg.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../src/render/local/ffmpeg.js")>();
+  return {
+    ...real,
+    runFfmpeg: async (...args: Parameters<typeof real.runFfmpeg>) => {
+      runs.most = Math.max(runs.most, ++runs.now);
+      try {
+        return await real.runFfmpeg(...args);
+      } finally {
+        runs.now--;
+      }
+    },
+  };
+});
+
+/** A slot request the test grants (or not) and whose releases it counts. */
+function slot(grant: boolean): { request: SlotRequest; releases: () => number } {
+  let released = 0;
+  const request: SlotRequest = { granted: grant ? Promise.resolve() : new Promise(() => undefined), release: () => void released++ };
+  return { request, releases: () => released };
+}
 
 let dir: string;
 let still: string;
@@ -66,5 +90,34 @@ describe("a clip drawn in pieces", () => {
     const fresh = await encodeClip(ffmpeg(), plan(84), await mkdtemp(join(dir, "fresh-")));
     expect(fresh.pieces.map((p) => p.frames)).toEqual(grown.pieces.map((p) => p.frames));
     for (const [i, piece] of grown.pieces.entries()) expect((await readFile(piece.path)).equals(await readFile(fresh.pieces[i]!.path))).toBe(true);
+  }, 120_000);
+});
+
+describe("a clip's pieces and the engine's slots", () => {
+  it("encodes its second piece beside the first in a lent slot, to the same bytes, and gives the slot back", async () => {
+    // 138 frames with a crossfade of 12: pieces of 88 and 38 frames.
+    const alone = await encodeClip(ffmpeg(), plan(138), await mkdtemp(join(dir, "alone-")));
+    expect(alone.pieces).toHaveLength(2);
+    runs.most = 0;
+    const lent = slot(true);
+    const beside = await encodeClip(ffmpeg(), plan(138), await mkdtemp(join(dir, "beside-")), { extraSlot: () => lent.request });
+    expect(runs.most).toBe(2);
+    expect(lent.releases()).toBe(1);
+    for (const [i, piece] of beside.pieces.entries()) expect((await readFile(piece.path)).equals(await readFile(alone.pieces[i]!.path))).toBe(true);
+  }, 120_000);
+
+  it("withdraws its request when no slot comes before its own slot is done", async () => {
+    runs.most = 0;
+    const refused = slot(false);
+    const made = await encodeClip(ffmpeg(), plan(138), await mkdtemp(join(dir, "refused-")), { extraSlot: () => refused.request });
+    expect(runs.most).toBe(1);
+    expect(refused.releases()).toBe(1);
+    expect(made.pieces.map((p) => countFrames(p.path))).toEqual([88, 38]);
+  }, 120_000);
+
+  it("asks for no slot when one piece is missing", async () => {
+    let asked = 0;
+    await encodeClip(ffmpeg(), plan(40), await mkdtemp(join(dir, "one-")), { extraSlot: () => (asked++, slot(true).request) });
+    expect(asked).toBe(0);
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Memo } from "../types.js";
+import type { Memo, SlotRequest } from "../types.js";
 import { runFfmpeg } from "./ffmpeg.js";
 import { FPS, videoEncodeArgs, type Quality } from "./layout.js";
 import { moveFilters, type Motion } from "./motion.js";
@@ -75,18 +75,21 @@ export interface ClipPiece {
 
 /**
  * Encodes the body of a scene's clip: its still with its camera motion, from
- * the end of the crossfade into it to its last frame. The missing pieces are
- * encoded one encoder per ffmpeg run, one after the other (an encoder and its
- * frames cost a hundred MB at 720p, and a build runs clips side by side). The
- * pieces stay files of their own, `clip-1.mp4`, `clip-2.mp4`: the video joins
- * every segment by stream copy anyway, so joining them here would only cost a
+ * the end of the crossfade into it to its last frame. Each missing piece is
+ * encoded by an ffmpeg run of its own (an encoder and its frames cost a
+ * hundred MB at 720p), in the node's job slot, one after the other; with
+ * `extraSlot` the engine may lend a second slot, which encodes the pieces
+ * left beside it (an edit that moves the clip's end past a chunk boundary
+ * changes its whole move: its pieces then take half the time). The pieces
+ * stay files of their own, `clip-1.mp4`, `clip-2.mp4`: the video joins every
+ * segment by stream copy anyway, so joining them here would only cost a
  * process and a copy of the clip.
  */
 export async function encodeClip(
   ffmpeg: string,
   plan: ClipPlan,
   dir: string,
-  options: { signal?: AbortSignal; onProgress?: (fraction: number) => void; memo?: ClipMemo } = {},
+  options: { signal?: AbortSignal; onProgress?: (fraction: number) => void; memo?: ClipMemo; extraSlot?: () => SlotRequest } = {},
 ): Promise<{ pieces: ClipPiece[]; span: number }> {
   const span = moveSpan(plan.frames, plan.transition);
   const parts = partsOf(plan);
@@ -95,26 +98,56 @@ export async function encodeClip(
   const found: string[] = await Promise.all(parts.map(async (p) => (options.memo ? ((await options.memo.memo.get(keyOf(p))) ?? "") : "")));
   const drawn = parts.reduce((s, p, i) => s + (found[i] ? 0 : p.count), 0);
   const pieces = parts.map((p, i) => ({ path: join(dir, `clip-${i + 1}.mp4`), frames: p.count }));
-  let done = 0;
-  for (const [i, p] of parts.entries()) {
-    const out = pieces[i]!.path;
-    // Found pieces are copied: the node's outputs are moved into the cache, the memo keeps its own.
-    if (found[i]) {
-      await copyFile(found[i]!, out);
-      continue;
-    }
-    const progress = options.onProgress ? { onProgress: (s: number) => options.onProgress!(Math.min(1, (done + s * FPS) / drawn)) } : {};
-    const filters = moveFilters(plan.motion, span, p.start, p.count, plan.width, plan.height);
-    await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", `[0]${filters}[v]`, "-map", "[v]", "-frames:v", String(p.count), ...videoEncodeArgs(quality), out], {
+  // Found pieces are copied: the node's outputs are moved into the cache, the memo keeps its own.
+  await Promise.all(parts.map((_, i) => (found[i] ? copyFile(found[i]!, pieces[i]!.path) : undefined)));
+  const missing = parts.flatMap((p, i) => (found[i] ? [] : [{ part: p, out: pieces[i]!.path }]));
+  // Frames encoded so far, by missing piece: two pieces may be encoding at once.
+  const encoded = missing.map(() => 0);
+  const encode = async ({ part, out }: { part: Part; out: string }, index: number) => {
+    const report = (frames: number) => {
+      encoded[index] = frames;
+      options.onProgress?.(Math.min(1, encoded.reduce((a, b) => a + b, 0) / drawn));
+    };
+    const progress = options.onProgress ? { onProgress: (s: number) => report(Math.min(part.count, s * FPS)) } : {};
+    const filters = moveFilters(plan.motion, span, part.start, part.count, plan.width, plan.height);
+    await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", `[0]${filters}[v]`, "-map", "[v]", "-frames:v", String(part.count), ...videoEncodeArgs(quality), out], {
       ...(options.signal ? { signal: options.signal } : {}),
       ...progress,
     });
-    done += p.count;
+    if (options.onProgress) report(part.count);
     if (options.memo) {
       const copy = `${out}.memo`;
       await copyFile(out, copy);
-      await options.memo.memo.put(keyOf(p), copy);
+      await options.memo.memo.put(keyOf(part), copy);
     }
+  };
+  // Each slot takes the next missing piece until none is left; a failure leaves none for the other.
+  const queue = missing.map((piece, index) => ({ piece, index }));
+  const work = async () => {
+    try {
+      for (let next = queue.shift(); next; next = queue.shift()) await encode(next.piece, next.index);
+    } catch (error) {
+      queue.length = 0;
+      throw error;
+    }
+  };
+  const lent = missing.length > 1 ? options.extraSlot?.() : undefined;
+  let beside: Promise<void> | undefined;
+  void lent?.granted.then(() => (beside = work()));
+  let failure: { error: unknown } | undefined;
+  try {
+    await work();
+  } catch (error) {
+    failure = { error };
   }
+  // The node's own slot found nothing left: an encode in the lent slot is waited for, a slot not yet lent is withdrawn.
+  try {
+    await beside;
+  } catch (error) {
+    failure ??= { error };
+  } finally {
+    lent?.release();
+  }
+  if (failure) throw failure.error;
   return { pieces, span };
 }

@@ -328,6 +328,7 @@ export class LocalRenderer implements Renderer {
       signal: input.signal,
       onProgress: (f) => input.progress(f),
       memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}` },
+      ...(input.extraSlot ? { extraSlot: input.extraSlot } : {}),
     });
     // The move is in the meta, as the crossfades record the moves they continue (sceneTiming).
     return { files: [{ name: "still.png", path: still }, ...pieceFiles(clip.pieces)], meta: { frames, seconds: frames / FPS, motion, span: clip.span, pieces: pieceFrames(clip.pieces) } };
