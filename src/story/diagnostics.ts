@@ -53,6 +53,7 @@ export type DiagnosticCode =
   // what a writer can act on
   | "narration-too-long"
   | "unknown-voice"
+  | "unspoken-language"
   | "unknown-camera-move";
 
 export function countBySeverity(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {

@@ -1,6 +1,6 @@
 import { NARRATION_LEAD_IN, NARRATION_TAIL } from "../render/local/layout.js";
 import { MOTIONS, parseMotion } from "../render/local/motion.js";
-import { CLOUD_VOICES } from "../render/local/speech.js";
+import { CLOUD_VOICES, SPOKEN_LANGUAGES_HINT, speaksLanguage } from "../render/local/speech.js";
 import type { Diagnostic } from "./diagnostics.js";
 import { label, suggest } from "./schema.js";
 import { pointerOf, type StorySource } from "./source.js";
@@ -63,6 +63,20 @@ export function checkWriterWarnings(source: StorySource, data: unknown): Diagnos
   }
 
   const scenes = Array.isArray(data.scenes) ? data.scenes : [];
+  const narrated = scenes.some((s) => isObject(s) && typeof s.narrator === "string" && s.narrator.trim() !== "");
+  if (narrated && typeof settings.language === "string" && settings.language.trim() !== "" && !speaksLanguage(settings.language.trim())) {
+    const pointer = pointerOf("settings", "language");
+    out.push(
+      source.diagnostic(
+        "warning",
+        "unspoken-language",
+        source.range(pointer),
+        pointer,
+        `the local renderer's speech synthesizer (eSpeak NG) speaks no ${JSON.stringify(settings.language.trim())}: the narrations of this story fail to render locally`,
+        SPOKEN_LANGUAGES_HINT,
+      ),
+    );
+  }
   scenes.forEach((scene, i) => {
     if (!isObject(scene)) return;
     const seconds = typeof scene.duration === "number" ? scene.duration : defaultSeconds;

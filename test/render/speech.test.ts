@@ -1,7 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { espeakVoice, NoSuchVoiceError, speechModule, synthesize } from "../../src/render/local/speech.js";
+import { ESPEAK_LANGUAGES } from "../../src/render/local/espeak-languages.js";
+import { espeakVoice, NoSuchVoiceError, speaksLanguage, speechModule, synthesize } from "../../src/render/local/speech.js";
 import { runBin, STACK_TRACE } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -48,6 +49,27 @@ describe("the speech synthesizer's data files", () => {
     expect(ours.samples.length).toBeGreaterThan(4000);
     expect(ours.samples.length).toBe(theirs.length);
     expect(Buffer.from(ours.samples.buffer).equals(Buffer.from(theirs.buffer))).toBe(true);
+  }, 60_000);
+});
+
+describe("the languages the local renderer speaks", () => {
+  it("are those whose voice files the espeak-ng package embeds", async () => {
+    const { createRequire } = await import("node:module");
+    const wasm = (await readFile(createRequire(import.meta.url).resolve("espeak-ng/dist/espeak-ng.wasm"))).toString("latin1");
+    const embedded = [...new Set([...wasm.matchAll(/espeak-ng-data\/lang\/(?:[a-z]+\/)*([A-Za-z0-9_-]+)\0/g)].map((m) => m[1]!))].sort();
+    expect(embedded.length).toBeGreaterThan(100);
+    expect([...ESPEAK_LANGUAGES]).toEqual(embedded);
+  });
+
+  it("are told apart as the synthesizer tells them apart", async () => {
+    const module = await speechModule();
+    for (const language of ["en-US", "de", "ko", "yue", "zh", "no", "tl", "fil", "xx"]) {
+      const spoken = await synthesize(module, "hello", espeakVoice("Roger", language)).then(
+        () => true,
+        (error: unknown) => (error instanceof NoSuchVoiceError ? false : Promise.reject(error)),
+      );
+      expect(speaksLanguage(language), language).toBe(spoken);
+    }
   }, 60_000);
 });
 

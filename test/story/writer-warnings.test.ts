@@ -4,12 +4,12 @@ import { describe, expect, it } from "vitest";
 import { runInProcess } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
 
-const story = (o: { narrator?: string; narration?: string; motion?: string; duration?: number }) => `storyc: 1
+const story = (o: { narrator?: string; narration?: string; motion?: string; duration?: number; language?: string }) => `storyc: 1
 title: Warnings
 idea: A story to warn about.
 settings:
   narrator: ${o.narrator ?? "Rachel"}
-scenes:
+${o.language ? `  language: ${o.language}\n` : ""}scenes:
   - description: A meadow at dawn.
     narrator: ${o.narration ?? "The meadow wakes."}
     motion_description: "${o.motion ?? "camera motion: zoom in"}"
@@ -45,6 +45,14 @@ describe("warnings a writer can act on", () => {
     const r = await validate(story({ narrator: "Rachell" }));
     expect(r.stdout).toContain('story.yaml:5:13: warning[unknown-voice]: there is no narrator voice named "Rachell"');
     expect(r.stdout).toContain("did you mean `Rachel`?");
+  });
+
+  it("a language the local renderer cannot speak is a warning where it is set, before anything renders", async () => {
+    const r = await validate(story({ language: "tl" }));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('story.yaml:6:13: warning[unspoken-language]: the local renderer\'s speech synthesizer (eSpeak NG) speaks no "tl"');
+    expect(r.stdout).toContain("--renderer vimmerse");
+    for (const language of ["en-GB", "zh", "pt-BR", "ko", "no"]) expect((await validate(story({ language }))).stdout).not.toContain("unspoken-language");
   });
 
   it("a camera move with a typo is a warning with did-you-mean", async () => {

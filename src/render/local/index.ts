@@ -14,7 +14,7 @@ import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEnco
 import { MOTIONS, parseMotion, type Motion } from "./motion.js";
 import { encodeCrossfade, type MoveAt } from "./crossfade.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
-import { espeakVoice, NoSuchVoiceError, speak } from "./speech.js";
+import { espeakVoice, NoSuchVoiceError, speak, SPOKEN_LANGUAGES_HINT } from "./speech.js";
 import { CUE_RULES } from "./subtitles.js";
 import { espeakVersion, probeFfmpegAsync, stillsToolchain, ToolchainMemo, type FfmpegProbe } from "./toolchain.js";
 import { durationOf, encodeWav } from "./wav.js";
@@ -303,7 +303,7 @@ export class LocalRenderer implements Renderer {
     const pcm = await speak(i.text, espeakVoice(i.voice, i.language), input.signal).catch((error: unknown) => {
       if (!(error instanceof NoSuchVoiceError)) throw error;
       throw new Error(
-        `the local renderer's speech synthesizer (eSpeak NG) speaks no ${JSON.stringify(i.language)} (settings.language); write a language it speaks (en, fr, de, es, it, pt, zh, ja, ko, hi, ar, tr and more), or render this story with --renderer vimmerse`,
+        `the local renderer's speech synthesizer (eSpeak NG) speaks no ${JSON.stringify(i.language)} (settings.language); ${SPOKEN_LANGUAGES_HINT}`,
       );
     });
     const result = await this.file(input, "narration.wav", encodeWav(pcm));

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { EspeakModule } from "espeak-ng";
+import { ESPEAK_LANGUAGES } from "./espeak-languages.js";
 import { decodeWav, type Pcm } from "./wav.js";
 
 /**
@@ -49,10 +50,25 @@ export const CLOUD_VOICES = ["Rachel", "Aria", "Sarah", "Laura", "Charlotte", "A
  */
 const LANGUAGE_VOICES: Record<string, string> = { zh: "cmn", no: "nb", iw: "he", in: "id" };
 
+/** The eSpeak NG language for a BCP 47 language tag. */
+export function espeakLanguage(language: string): string {
+  const [primary, region] = language.toLowerCase().split("-");
+  return primary === "en" ? (region === "gb" ? "en" : "en-us") : primary === "pt" && region === "br" ? "pt-br" : (LANGUAGE_VOICES[primary!] ?? primary!);
+}
+
+const SPOKEN = new Set(ESPEAK_LANGUAGES.map((l) => l.toLowerCase()));
+
+/** What to write instead of a language eSpeak NG lacks: the words the errors and warnings say it with. */
+export const SPOKEN_LANGUAGES_HINT = "write a language it speaks (en, fr, de, es, it, pt, zh, ja, ko, hi, ar, tr and more), or render this story with --renderer vimmerse";
+
+/** Whether the local renderer's synthesizer has a voice for a BCP 47 language tag. */
+export function speaksLanguage(language: string): boolean {
+  return SPOKEN.has(espeakLanguage(language));
+}
+
 /** The eSpeak NG voice for a narrator name and a BCP 47 language tag. */
 export function espeakVoice(narrator: string, language: string): string {
-  const [primary, region] = language.toLowerCase().split("-");
-  const base = primary === "en" ? (region === "gb" ? "en" : "en-us") : primary === "pt" && region === "br" ? "pt-br" : (LANGUAGE_VOICES[primary!] ?? primary!);
+  const base = espeakLanguage(language);
   const known = VOICES[narrator.toLowerCase()];
   const variant = known ?? FALLBACK_VARIANTS[createHash("sha256").update(narrator.toLowerCase()).digest()[0]! % FALLBACK_VARIANTS.length]!;
   return `${base}+${variant}`;
