@@ -115,6 +115,13 @@ describe("a clip's pieces and the engine's slots", () => {
     expect(made.pieces.map((p) => countFrames(p.path))).toEqual([88, 38]);
   }, 120_000);
 
+  it("fails as one node when the piece in the lent slot fails, and still gives the slot back", async () => {
+    const lent = slot(true);
+    const broken = { ...plan(138), still: join(dir, "no-such-still.png") };
+    await expect(encodeClip(ffmpeg(), broken, await mkdtemp(join(dir, "broken-")), { extraSlot: () => lent.request })).rejects.toThrow();
+    expect(lent.releases()).toBe(1);
+  }, 120_000);
+
   it("asks for no slot when one piece is missing", async () => {
     let asked = 0;
     await encodeClip(ffmpeg(), plan(40), await mkdtemp(join(dir, "one-")), { extraSlot: () => (asked++, slot(true).request) });

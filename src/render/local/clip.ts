@@ -133,7 +133,10 @@ export async function encodeClip(
   };
   const lent = missing.length > 1 ? options.extraSlot?.() : undefined;
   let beside: Promise<void> | undefined;
-  void lent?.granted.then(() => (beside = work()));
+  // Not returned from the callback: its failure is awaited below, not left to this chain.
+  void lent?.granted.then(() => {
+    beside = work();
+  });
   let failure: { error: unknown } | undefined;
   try {
     await work();
