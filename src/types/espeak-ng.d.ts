@@ -17,6 +17,8 @@ declare module "espeak-ng" {
     noInitialRun?: boolean;
     /** argv[0]; by default, in Node, the path of the script that started the process. */
     thisProgram?: string;
+    /** How the program's exit() ends it; by default, in Node, it also sets process.exitCode. */
+    quit?: (status: number, toThrow: Error) => never;
     print?: (s: string) => void;
     printErr?: (s: string) => void;
     /** Emscripten's hook to instantiate the WebAssembly with the caller's imports. */

@@ -218,6 +218,10 @@ class Synthesizer {
       noInitialRun: true,
       // argv[0], which would otherwise be the path storyc was started from.
       thisProgram: "espeak-ng",
+      // A line eSpeak NG refuses exits with status 1: that is the line's error, not this process's exit code.
+      quit: (_status, toThrow) => {
+        throw toThrow;
+      },
       print: () => undefined,
       printErr: (line) => errors.push(line),
       instantiateWasm: (imports: Imports, receive: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void) => {
