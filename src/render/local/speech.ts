@@ -121,14 +121,15 @@ interface DataFs {
 
 /**
  * The synthesizer's data (voices, dictionaries, phonemes: some 450 files) is
- * embedded in its WebAssembly, and each instance (one per line) lists it in an
- * in-memory file system as it starts. The package's loader finds or makes
- * every folder along every file's path again, and each folder already made
- * costs it an error with a captured stack. Listed through the same calls with
- * each folder made once, the same files take a quarter of the time: 10-15 ms
- * a line against 40-55. Entries are {name, length, address} triples in the
- * instance's memory, ended by a null name; each file's bytes stay where they
- * are in that memory, as with the package's loader.
+ * embedded in its WebAssembly, and each instance (one per thread: see
+ * Synthesizer) lists it in an in-memory file system as it starts. The
+ * package's loader finds or makes every folder along every file's path again,
+ * and each folder already made costs it an error with a captured stack.
+ * Listed through the same calls with each folder made once, the same files
+ * take a quarter of the time: 10-15 ms against 40-55. Entries are {name,
+ * length, address} triples in the instance's memory, ended by a null name;
+ * each file's bytes stay where they are in that memory, as with the package's
+ * loader (so putting the memory back puts the files back too).
  */
 function embeddedFileLoader(fs: () => DataFs, memory: () => WebAssembly.Memory): (table: number) => void {
   return (table) => {
@@ -157,8 +158,9 @@ function embeddedFileLoader(fs: () => DataFs, memory: () => WebAssembly.Memory):
 
 /**
  * Speaks a line with eSpeak NG compiled to WebAssembly: offline, in this
- * process, the same samples every time. Synthesis runs for a tenth of a second
- * or more without yielding; from storyc's build it runs in worker threads
+ * process, the same samples every time. A line runs for 10-20 ms without
+ * yielding, a thread's first one some 60 ms more to set the synthesizer up;
+ * from storyc's build it runs in worker threads
  * (speech-pool.ts), so that the thread which starts the encodes and draws the
  * stills is not held up by it. Run from its sources (the tests), it runs here.
  */
