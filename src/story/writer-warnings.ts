@@ -35,7 +35,8 @@ const MOVE_NAMES = MOTIONS.map((m) => m.replace("-", " "));
 /**
  * Warnings a writer can act on, about what the story will sound and look
  * like: narration that does not fit its scene, a narrator voice no renderer
- * knows, a camera move no renderer recognises.
+ * knows, a camera move no renderer recognises, a language the local renderer
+ * cannot speak.
  */
 export function checkWriterWarnings(source: StorySource, data: unknown): Diagnostic[] {
   if (!isObject(data)) return [];

@@ -150,7 +150,8 @@ export async function sceneImage(scene: SceneStill): Promise<Buffer> {
   const caption = `<rect x="${safeX}" y="${boxTop}" rx="${10 * scale}" width="${w - 2 * safeX}" height="${boxH}" fill="#000000" opacity="0.5"/>${textLines(descLines, safeX + 20 * scale, boxTop + 33 * scale, 21 * scale, "#ffffff")}`;
   const overlay = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}">${chip}${caption}</svg>`);
 
-  // The ground drawn is composited on as it is rendered, with no PNG made of it in between.
+  // A drawn ground is composited on as it renders, with no PNG made of it in between. A photo is cropped
+  // to a PNG first, as before: the still written takes its resolution (pHYs) from it.
   let base: Buffer;
   if (scene.imageFile) {
     base = await coverImage(scene.imageFile, w, h);
