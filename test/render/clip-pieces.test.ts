@@ -7,8 +7,11 @@ import { encodeClip, type ClipPlan } from "../../src/render/local/clip.js";
 import type { Memo, SlotRequest } from "../../src/render/types.js";
 import { countFrames, ffmpeg } from "../helpers/media.js";
 
-/** How many ffmpeg runs were under way at once, at most. */
-const runs = vi.hoisted(() => ({ now: 0, most: 0 }));
+/**
+ * How many ffmpeg runs were under way at once, at most. A test can hold the
+ * next run back until another run fails (`holdUntilFailure`).
+ */
+const runs = vi.hoisted(() => ({ now: 0, most: 0, holdUntilFailure: false, failed: () => undefined as void }));
 vi.mock("../../src/render/local/ffmpeg.js", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../src/render/local/ffmpeg.js")>();
   return {
@@ -16,7 +19,14 @@ vi.mock("../../src/render/local/ffmpeg.js", async (importOriginal) => {
     runFfmpeg: async (...args: Parameters<typeof real.runFfmpeg>) => {
       runs.most = Math.max(runs.most, ++runs.now);
       try {
+        if (runs.holdUntilFailure) {
+          runs.holdUntilFailure = false;
+          await new Promise<void>((resolve) => (runs.failed = resolve));
+        }
         return await real.runFfmpeg(...args);
+      } catch (error) {
+        runs.failed();
+        throw error;
       } finally {
         runs.now--;
       }
@@ -118,6 +128,8 @@ describe("a clip's pieces and the engine's slots", () => {
   it("fails as one node when the piece in the lent slot fails, and still gives the slot back", async () => {
     const lent = slot(true);
     const broken = { ...plan(138), still: join(dir, "no-such-still.png") };
+    // The node's own piece waits until the lent slot's piece has failed: that failure comes first.
+    runs.holdUntilFailure = true;
     await expect(encodeClip(ffmpeg(), broken, await mkdtemp(join(dir, "broken-")), { extraSlot: () => lent.request })).rejects.toThrow();
     expect(lent.releases()).toBe(1);
   }, 120_000);

@@ -132,10 +132,14 @@ export async function encodeClip(
     }
   };
   const lent = missing.length > 1 ? options.extraSlot?.() : undefined;
-  let beside: Promise<void> | undefined;
-  // Not returned from the callback: its failure is awaited below, not left to this chain.
+  // The lent slot's work settles to its failure, if any: it may fail while the node's own slot still
+  // encodes, and a rejection nothing waits for yet would end the process.
+  let beside: Promise<{ error: unknown } | undefined> | undefined;
   void lent?.granted.then(() => {
-    beside = work();
+    beside = work().then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
   });
   let failure: { error: unknown } | undefined;
   try {
@@ -145,9 +149,7 @@ export async function encodeClip(
   }
   // The node's own slot found nothing left: an encode in the lent slot is waited for, a slot not yet lent is withdrawn.
   try {
-    await beside;
-  } catch (error) {
-    failure ??= { error };
+    failure ??= await beside;
   } finally {
     lent?.release();
   }
