@@ -14,12 +14,13 @@ interface Lease {
  */
 export class ExtraSlots {
   private readonly leases = new Set<Lease>();
-  private lent = 0;
   private wake: (() => void) | null = null;
 
   /** Slots lent out now. */
   get inUse(): number {
-    return this.lent;
+    let granted = 0;
+    for (const lease of this.leases) if (lease.state === "granted") granted++;
+    return granted;
   }
 
   /** Whether the node waits for a slot. */
@@ -33,7 +34,6 @@ export class ExtraSlots {
     for (const lease of this.leases) {
       if (lease.node !== node || lease.state !== "asked") continue;
       lease.state = "granted";
-      this.lent++;
       lease.grant();
       return;
     }
@@ -60,7 +60,6 @@ export class ExtraSlots {
 
   private release(lease: Lease): void {
     if (lease.state === "released") return;
-    if (lease.state === "granted") this.lent--;
     lease.state = "released";
     this.leases.delete(lease);
     this.changed();
