@@ -98,8 +98,14 @@ function* musicSteps(description: string): Generator<void, Pcm> {
     let sin = 0;
     let cos = 1;
     let decay = 1;
+    // Between the attack and the fade both ramps are 1 and the envelope is the decay alone: the same number,
+    // without two divisions a sample. The bounds are found with the ramps' own arithmetic.
+    let attacked = 0;
+    while (attacked < end && attacked / attack < 1) attacked++;
+    let fading = Math.max(attacked, Math.floor(n - fade));
+    while (fading < end && (n - fading) / fade >= 1) fading++;
     for (let i = 0; i < end; i++) {
-      const env = Math.min(1, i / attack) * decay * Math.min(1, (n - i) / fade);
+      const env = i >= attacked && i < fading ? decay : Math.min(1, i / attack) * decay * Math.min(1, (n - i) / fade);
       let x = sin;
       let twoCos = 2 * cos;
       if (vibrato) {
