@@ -62,11 +62,12 @@ export function darkRegion(frame: { width: number; height: number; data: Buffer 
 /**
  * SSIM of a video against frames drawn by an ffmpeg filter graph from a
  * still (the same pictures before compression): overall, and the worst frame.
+ * The graph reads the still at pad [1] and draws to [ref].
  */
-export function ssimAgainst(video: string, still: string, filters: string): { all: number; worst: number } {
+export function ssimAgainst(video: string, still: string, graph: string): { all: number; worst: number } {
   const out = spawnSync(
     ffmpeg(),
-    ["-hide_banner", "-nostats", "-i", video, "-i", still, "-filter_complex", `[1]${filters}[ref];[0][ref]ssim=stats_file=-`, "-f", "null", "-"],
+    ["-hide_banner", "-nostats", "-i", video, "-i", still, "-filter_complex", `${graph};[0][ref]ssim=stats_file=-`, "-f", "null", "-"],
     { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
   );
   const frames = [...out.stdout.matchAll(/All:([\d.]+)/g)].map((m) => Number(m[1]));

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -59,5 +60,43 @@ describe("camera motion", () => {
 
   it.each(MOTIONS)("%s moves the first frame to the last in the expected direction", async (motion) => {
     expectations[motion](await firstAndLast(motion));
+  });
+});
+
+describe("a slow camera move", () => {
+  /**
+   * Where a sharp edge, dark before it and light after it, stands in each frame
+   * of a clip, to a fraction of a pixel: the dark share of each row (or column),
+   * averaged over the frame.
+   */
+  async function edgePositions(motion: Motion, width: number, height: number, vertical: boolean): Promise<number[]> {
+    const dir = tempDir(`edge-${motion}-`);
+    const edged = join(dir, "edge.png");
+    const [w, h] = vertical ? [width, height / 2] : [width / 2, height];
+    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="${width}" height="${height}" fill="#f0f0f0"/><rect width="${w}" height="${h}" fill="#101010"/></svg>`;
+    await writeFile(edged, await sharp(Buffer.from(svg)).png().toBuffer());
+    const clip = await encodeClip(ffmpeg(), { still: edged, width, height, motion, frames: 48, transition: 0 }, dir);
+    const positions: number[] = [];
+    for (const piece of clip.pieces) {
+      const raw = spawnSync(ffmpeg(), ["-v", "error", "-i", piece.path, "-f", "rawvideo", "-pix_fmt", "gray", "-"], { maxBuffer: 256 * 1024 * 1024 }).stdout;
+      for (let at = 0; at + width * height <= raw.length; at += width * height) {
+        let dark = 0;
+        for (let i = 0; i < width * height; i++) dark += (235 - Math.min(235, Math.max(16, raw[at + i]!))) / (235 - 16);
+        positions.push(dark / (vertical ? width : height));
+      }
+    }
+    expect(positions.length).toBe(48);
+    return positions;
+  }
+
+  // Both moves run at about 0.6 pixels a frame: zoompan cutting at whole pixels of the frame stood still every other frame.
+  it.each([
+    ["pan-right", 320, 180, false],
+    ["tilt-down", 640, 360, true],
+  ] as const)("%s moves the picture at every frame, never by a pixel and a half", async (motion, width, height, vertical) => {
+    const positions = await edgePositions(motion, width, height, vertical);
+    const steps = positions.slice(1).map((p, i) => Math.abs(p - positions[i]!));
+    expect(Math.min(...steps), steps.map((s) => s.toFixed(2)).join(" ")).toBeGreaterThan(0.2);
+    expect(Math.max(...steps), steps.map((s) => s.toFixed(2)).join(" ")).toBeLessThan(1.5);
   });
 });

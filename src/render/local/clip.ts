@@ -63,7 +63,7 @@ function partsOf(plan: ClipPlan): Part[] {
 
 export interface ClipMemo {
   memo: Memo;
-  /** Names everything the pictures are made from but the frames, motion, size and quality: ffmpeg build, still. */
+  /** Names everything the pictures are made from but the frames, motion, size and quality: ffmpeg build, how moves are drawn, still. */
   prefix: string;
 }
 
@@ -109,8 +109,8 @@ export async function encodeClip(
       options.onProgress?.(Math.min(1, encoded.reduce((a, b) => a + b, 0) / drawn));
     };
     const progress = options.onProgress ? { onProgress: (s: number) => report(Math.min(part.count, s * FPS)) } : {};
-    const filters = moveFilters(plan.motion, span, part.start, part.count, plan.width, plan.height);
-    await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", `[0]${filters}[v]`, "-map", "[v]", "-frames:v", String(part.count), ...videoEncodeArgs(quality), out], {
+    const filters = moveFilters(plan.motion, span, part.start, part.count, plan.width, plan.height, "0", "v");
+    await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", filters, "-map", "[v]", "-frames:v", String(part.count), ...videoEncodeArgs(quality), out], {
       ...(options.signal ? { signal: options.signal } : {}),
       ...progress,
     });

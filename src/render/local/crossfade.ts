@@ -28,7 +28,7 @@ export interface CrossfadePlan {
 
 export interface CrossfadeMemo {
   memo: Memo;
-  /** What makes the bytes besides the moves and the size: the ffmpeg build and the x264 settings. */
+  /** What makes the bytes besides the moves and the size: the ffmpeg build, the x264 settings and how moves are drawn. */
   encoder: string;
 }
 
@@ -50,14 +50,14 @@ export async function encodeCrossfade(ffmpeg: string, plan: CrossfadePlan, out: 
     return;
   }
   const inputs: string[] = [];
-  const draw = (m: MoveAt) => {
+  const draw = (m: MoveAt, output: string) => {
     inputs.push("-i", m.still);
-    return `[${inputs.length / 2 - 1}]${moveFilters(m.motion, m.span, m.start, plan.frames, plan.width, plan.height)}`;
+    return moveFilters(m.motion, m.span, m.start, plan.frames, plan.width, plan.height, String(inputs.length / 2 - 1), output);
   };
   // An alpha fade of the incoming clip over the outgoing one: far cheaper than a per-pixel blend expression.
   const graph = plan.from
-    ? `${draw(plan.from)}[out];${draw(plan.to)},format=yuva420p,fade=t=in:s=0:n=${plan.frames + 1}:alpha=1[in];[out][in]overlay=format=yuv420,format=yuv420p[v]`
-    : `${draw(plan.to)}[v]`;
+    ? `${draw(plan.from, "out")};${draw(plan.to, "next")};[next]format=yuva420p,fade=t=in:s=0:n=${plan.frames + 1}:alpha=1[in];[out][in]overlay=format=yuv420,format=yuv420p[v]`
+    : draw(plan.to, "v");
   await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", graph, "-map", "[v]", "-frames:v", String(plan.frames), ...videoEncodeArgs(plan.quality), out], options.signal ? { signal: options.signal } : {});
   if (key) {
     // The node's outputs are moved into the cache; the memo keeps a copy of its own.

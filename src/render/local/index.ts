@@ -11,7 +11,7 @@ import { encodeClip, moveSpan, type ClipPiece } from "./clip.js";
 import { locateFfmpeg, runFfmpeg, type FfmpegLocation } from "./ffmpeg.js";
 import { holdLauncher, keepLauncher, releaseLauncher } from "./launcher.js";
 import { FPS, frameSize, sceneFrames, TITLE_FRAMES, TRANSITION_FRAMES, videoEncodeArgs, type Quality } from "./layout.js";
-import { MOTIONS, parseMotion, type Motion } from "./motion.js";
+import { MOTIONS, moveFilters, parseMotion, type Motion } from "./motion.js";
 import { encodeCrossfade, type MoveAt } from "./crossfade.js";
 import { MUSIC_RATE, synthesizeMusicYielding } from "./music.js";
 import { espeakVoice, NoSuchVoiceError, speak, SPOKEN_LANGUAGES_HINT } from "./speech.js";
@@ -53,6 +53,9 @@ export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 /** The x264 settings of every quality, as a short digest. */
 const ENCODE_SETTINGS = hashJson(QUALITIES.map((q) => videoEncodeArgs(q))).slice(0, 12);
 
+/** How every move is drawn (motion.ts), as a short digest: memoised clip pieces and crossfades are reused only when drawn alike. */
+const MOVE_DRAWING = hashJson(MOTIONS.map((m) => moveFilters(m, 100, 10, 20, 64, 36, "in", "out"))).slice(0, 12);
+
 /**
  * The embedded renderer: an animatic made offline from the story's text, with
  * stills drawn by sharp, narration by eSpeak NG (WebAssembly), generated music
@@ -61,7 +64,7 @@ const ENCODE_SETTINGS = hashJson(QUALITIES.map((q) => videoEncodeArgs(q))).slice
  */
 export class LocalRenderer implements Renderer {
   // Bump the revision whenever a change alters what the renderer draws: it is part of every key.
-  readonly identity = { name: "local", version: `${packageVersion()}+r18` };
+  readonly identity = { name: "local", version: `${packageVersion()}+r19` };
   readonly paid = false;
   /**
    * Crossfades are drawn from the stills of the scenes they join (crossfade.ts), and
@@ -327,7 +330,7 @@ export class LocalRenderer implements Renderer {
     const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition, quality: this.options.quality }, input.workDir, {
       signal: input.signal,
       onProgress: (f) => input.progress(f),
-      memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${basename(image.files["scene.png"]!)}` },
+      memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${MOVE_DRAWING}/${basename(image.files["scene.png"]!)}` },
       ...(input.extraSlot ? { extraSlot: input.extraSlot } : {}),
     });
     // The move is in the meta, as the crossfades record the moves they continue (sceneTiming).
@@ -360,7 +363,7 @@ export class LocalRenderer implements Renderer {
     const out = join(input.workDir, "crossfade.mp4");
     await encodeCrossfade(this.ffmpegPath(), { ...(from ? { from } : {}), to, frames: x, width, height, quality: this.options.quality }, out, {
       signal: input.signal,
-      memo: { memo: input.memo, encoder: this.encoderId() },
+      memo: { memo: input.memo, encoder: `${this.encoderId()}/${MOVE_DRAWING}` },
     });
     // Each move in the meta, as the clips record theirs: what joins them can be checked in the lockfile.
     const named = (m: MoveAt) => `${m.motion} ${m.span} ${m.start}`;

@@ -67,16 +67,34 @@ export function zoompanExpressions(motion: Motion, frames: number, offset = 0): 
 }
 
 /**
- * The filters that draw frames [start, start + count) of a move spanning `span`
- * frames from a still, at the frame size: the clip's body and the crossfades
- * around it draw from this one description, so a crossfade continues the move
- * frame for frame. Twice the frame size in, so that slow moves advance by half
- * pixels instead of jumping whole ones; the still is converted to yuv420p once,
- * before the move, so zoompan scales 1.5 bytes a pixel instead of 4 for every
- * frame (a quarter less CPU in the filter, the same pictures).
+ * The filter graph that draws frames [start, start + count) of a move spanning
+ * `span` frames from the still at pad `input` to pad `output`, at the frame
+ * size: the clip's body and the crossfades around it draw from this one
+ * description, so a crossfade continues the move frame for frame. Its inner
+ * pads are named after `output`, so that two moves share a graph.
+ *
+ * zoompan cuts its window at whole pixels of its input, and in a format with
+ * subsampled colour at whole colour samples: on a yuv420p picture twice the
+ * frame size that is a whole pixel of the frame, and a slow pan moved a pixel
+ * every other frame and stood still in between. The planes are moved apart
+ * instead, each cut at its own pixels: the brightness (Y) at twice the frame
+ * size, so that it moves by half pixels, every frame; the two colour planes at
+ * their own size, where a sample is two pixels wide, as the eye follows colour
+ * far less than brightness. The filter takes 7% more CPU than the one yuv420p
+ * zoompan (a whole build, no more), where zoompan on the whole picture at
+ * twice the size in a format without subsampling takes a third more.
  */
-export function moveFilters(motion: Motion, span: number, start: number, count: number, width: number, height: number): string {
-  if (motion === "static") return `scale=${width}:${height},format=yuv420p,loop=loop=${count - 1}:size=1:start=0,setpts=N/${FPS}/TB`;
+export function moveFilters(motion: Motion, span: number, start: number, count: number, width: number, height: number, input: string, output: string): string {
+  if (motion === "static") return `[${input}]scale=${width}:${height},format=yuv420p,loop=loop=${count - 1}:size=1:start=0,setpts=N/${FPS}/TB[${output}]`;
   const { z, x, y } = zoompanExpressions(motion, span, start);
-  return `scale=${width * 2}:${height * 2},format=yuv420p,zoompan=z='${z}':x='${x}':y='${y}':d=${count}:s=${width}x${height}:fps=${FPS},format=yuv420p`;
+  const zoompan = (w: number, h: number) => `zoompan=z='${z}':x='${x}':y='${y}':d=${count}:s=${w}x${h}:fps=${FPS},setsar=1`;
+  const pad = (name: string) => `[${output}-${name}]`;
+  return [
+    `[${input}]split${pad("luma")}${pad("colour")}`,
+    `${pad("luma")}scale=${width * 2}:${height * 2},format=yuv420p,extractplanes=y,${zoompan(width, height)}${pad("y")}`,
+    `${pad("colour")}scale=${width}:${height},format=yuv420p,extractplanes=u+v${pad("cb")}${pad("cr")}`,
+    `${pad("cb")}${zoompan(width / 2, height / 2)}${pad("u")}`,
+    `${pad("cr")}${zoompan(width / 2, height / 2)}${pad("v")}`,
+    `${pad("y")}${pad("u")}${pad("v")}mergeplanes=0x001020:yuv420p[${output}]`,
+  ].join(";");
 }
