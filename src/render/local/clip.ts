@@ -2,7 +2,7 @@ import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Memo, SlotRequest } from "../types.js";
 import { runFfmpeg } from "./ffmpeg.js";
-import { FPS, videoEncodeArgs, type Quality } from "./layout.js";
+import { FPS, videoEncodeArgs } from "./layout.js";
 import { moveFilters, type Motion } from "./motion.js";
 
 export interface ClipPlan {
@@ -16,8 +16,6 @@ export interface ClipPlan {
   transition: number;
   /** Whether something fades into this clip (a title card has nothing before it, so its body starts at its first frame). */
   head?: boolean;
-  /** The encoder's settings (layout.ts); standard when absent. */
-  quality?: Quality;
   /** Encoded as one piece: for a clip whose length never changes (the title card), pieces would only add keyframes and processes. */
   whole?: boolean;
 }
@@ -63,7 +61,7 @@ function partsOf(plan: ClipPlan): Part[] {
 
 export interface ClipMemo {
   memo: Memo;
-  /** Names everything the pictures are made from but the frames, motion, size and quality: ffmpeg build, how moves are drawn, still. */
+  /** Names everything the pictures are made from but the frames, motion and size: ffmpeg build, x264 settings, how moves are drawn, still. */
   prefix: string;
 }
 
@@ -93,8 +91,7 @@ export async function encodeClip(
 ): Promise<{ pieces: ClipPiece[]; span: number }> {
   const span = moveSpan(plan.frames, plan.transition);
   const parts = partsOf(plan);
-  const quality = plan.quality ?? "standard";
-  const keyOf = (p: Part) => `${options.memo!.prefix}/${plan.motion}/${span}/${p.start}/${p.count}/${plan.width}x${plan.height}/${quality}`;
+  const keyOf = (p: Part) => `${options.memo!.prefix}/${plan.motion}/${span}/${p.start}/${p.count}/${plan.width}x${plan.height}`;
   const found: string[] = await Promise.all(parts.map(async (p) => (options.memo ? ((await options.memo.memo.get(keyOf(p))) ?? "") : "")));
   const drawn = parts.reduce((s, p, i) => s + (found[i] ? 0 : p.count), 0);
   const pieces = parts.map((p, i) => ({ path: join(dir, `clip-${i + 1}.mp4`), frames: p.count }));
@@ -110,7 +107,7 @@ export async function encodeClip(
     };
     const progress = options.onProgress ? { onProgress: (s: number) => report(Math.min(part.count, s * FPS)) } : {};
     const filters = moveFilters(plan.motion, span, part.start, part.count, plan.width, plan.height, "0", "v");
-    await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", filters, "-map", "[v]", "-frames:v", String(part.count), ...videoEncodeArgs(quality), out], {
+    await runFfmpeg(ffmpeg, ["-i", plan.still, "-filter_complex", filters, "-map", "[v]", "-frames:v", String(part.count), ...videoEncodeArgs(), out], {
       ...(options.signal ? { signal: options.signal } : {}),
       ...progress,
     });

@@ -3,7 +3,7 @@ import { basename } from "node:path";
 import { hashJson } from "../../graph/hash.js";
 import type { Memo } from "../types.js";
 import { runFfmpeg } from "./ffmpeg.js";
-import { videoEncodeArgs, type Quality } from "./layout.js";
+import { videoEncodeArgs } from "./layout.js";
 import { moveFilters, type Motion } from "./motion.js";
 
 /** A clip's camera move on its still, drawn from frame `start` of the move on. */
@@ -22,8 +22,6 @@ export interface CrossfadePlan {
   frames: number;
   width: number;
   height: number;
-  /** The clips' own encoder settings, so that the crossfade joins them by stream copy. */
-  quality: Quality;
 }
 
 export interface CrossfadeMemo {
@@ -43,7 +41,7 @@ export interface CrossfadeMemo {
  */
 export async function encodeCrossfade(ffmpeg: string, plan: CrossfadePlan, out: string, options: { signal?: AbortSignal; memo?: CrossfadeMemo } = {}): Promise<void> {
   const named = (m: MoveAt | undefined) => (m ? [basename(m.still), m.motion, m.span, m.start] : null);
-  const key = options.memo && `local-crossfade/v4/${options.memo.encoder}/${hashJson([named(plan.from), named(plan.to)])}/${plan.frames}/${plan.width}x${plan.height}/${plan.quality}`;
+  const key = options.memo && `local-crossfade/v4/${options.memo.encoder}/${hashJson([named(plan.from), named(plan.to)])}/${plan.frames}/${plan.width}x${plan.height}`;
   const known = key ? await options.memo!.memo.get(key) : null;
   if (known) {
     await copyFile(known, out);
@@ -58,7 +56,7 @@ export async function encodeCrossfade(ffmpeg: string, plan: CrossfadePlan, out: 
   const graph = plan.from
     ? `${draw(plan.from, "out")};${draw(plan.to, "next")};[next]format=yuva420p,fade=t=in:s=0:n=${plan.frames + 1}:alpha=1[in];[out][in]overlay=format=yuv420,format=yuv420p[v]`
     : draw(plan.to, "v");
-  await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", graph, "-map", "[v]", "-frames:v", String(plan.frames), ...videoEncodeArgs(plan.quality), out], options.signal ? { signal: options.signal } : {});
+  await runFfmpeg(ffmpeg, [...inputs, "-filter_complex", graph, "-map", "[v]", "-frames:v", String(plan.frames), ...videoEncodeArgs(), out], options.signal ? { signal: options.signal } : {});
   if (key) {
     // The node's outputs are moved into the cache; the memo keeps a copy of its own.
     const copy = `${out}.memo`;

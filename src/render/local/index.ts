@@ -50,8 +50,8 @@ const LOCAL_WEIGHTS: Record<NodeKind, number> = { element: 1, "scene-image": 2, 
 
 export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 
-/** The x264 settings of every quality, as a short digest. */
-const ENCODE_SETTINGS = hashJson(QUALITIES.map((q) => videoEncodeArgs(q))).slice(0, 12);
+/** The x264 settings, as a short digest. */
+const ENCODE_SETTINGS = hashJson(videoEncodeArgs()).slice(0, 12);
 
 /** How every move is drawn (motion.ts), as a short digest: memoised clip pieces and crossfades are reused only when drawn alike. */
 const MOVE_DRAWING = hashJson(MOTIONS.map((m) => moveFilters(m, 100, 10, 20, 64, 36, "in", "out"))).slice(0, 12);
@@ -277,7 +277,7 @@ export class LocalRenderer implements Renderer {
     const still = join(input.workDir, "title.png");
     const { titleCard } = await stills();
     await writeFile(still, await titleCard({ width, height, title: i.title, description: i.description }));
-    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false, whole: true, quality: this.options.quality }, input.workDir, { signal: input.signal });
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion: "zoom-in", frames: TITLE_FRAMES, transition: this.transition(i.transitions), head: false, whole: true }, input.workDir, { signal: input.signal });
     return { files: [{ name: "title.png", path: still }, ...pieceFiles(clip.pieces)], meta: { frames: TITLE_FRAMES, motion: "zoom-in", span: clip.span, pieces: pieceFrames(clip.pieces) } };
   }
 
@@ -327,7 +327,7 @@ export class LocalRenderer implements Renderer {
     // makes it a little longer or shorter its earlier pieces (clip.ts), and so do the crossfades
     // around it. The memo keys name all an encode reads: the ffmpeg build, the still, the move, the size.
     await this.probed();
-    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition, quality: this.options.quality }, input.workDir, {
+    const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition }, input.workDir, {
       signal: input.signal,
       onProgress: (f) => input.progress(f),
       memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${MOVE_DRAWING}/${basename(image.files["scene.png"]!)}` },
@@ -361,7 +361,7 @@ export class LocalRenderer implements Renderer {
     const to = sceneMove(i.to, dep("image"), dep("narration"), "start");
     await this.probed();
     const out = join(input.workDir, "crossfade.mp4");
-    await encodeCrossfade(this.ffmpegPath(), { ...(from ? { from } : {}), to, frames: x, width, height, quality: this.options.quality }, out, {
+    await encodeCrossfade(this.ffmpegPath(), { ...(from ? { from } : {}), to, frames: x, width, height }, out, {
       signal: input.signal,
       memo: { memo: input.memo, encoder: `${this.encoderId()}/${MOVE_DRAWING}` },
     });
