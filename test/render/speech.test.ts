@@ -2,7 +2,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ESPEAK_VOICE_FILES } from "../../src/render/local/espeak-languages.js";
-import { espeakVoice, memorySnapshot, NoSuchVoiceError, restoreMemory, speak, speaksLanguage, speechModule, synthesize, voiceByFile } from "../../src/render/local/speech.js";
+import { espeakVoice, NoSuchVoiceError, speak, speaksLanguage, speechModule, synthesize, voiceByFile } from "../../src/render/local/speech.js";
+import { memorySnapshot, restoreMemory } from "../../src/render/local/wasm-memory.js";
 import { runBin, STACK_TRACE } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
 
