@@ -57,7 +57,7 @@ export async function composeVideo(
   const poster = join(dir, "video-poster.jpg");
   const sheet = join(dir, "video-contact-sheet.png");
   const [blocks, sound] = await Promise.all([
-    joinBlocks(ffmpeg, plan, timeline.segments, timeline.segmentFrames, dir, memo, opts),
+    joinBlocks(ffmpeg, plan.encoder, timeline.segments, timeline.segmentFrames, dir, memo, opts),
     soundTrack(plan, timeline, dir),
     memoised(memo, `local-poster/v1/${plan.stills}/${basename(plan.scenes[0]!.still)}/${plan.width}x${plan.height}`, poster, () =>
       sharp(plan.scenes[0]!.still).resize(plan.width, plan.height, { fit: "cover" }).jpeg({ quality: 86 }).toFile(poster),
@@ -137,47 +137,50 @@ async function writeConcatList(list: string, files: readonly string[], frames: r
   await writeFile(list, entries.join("\n") + "\n");
 }
 
-/** Segments per block: see joinBlocks. */
+/** Files per join: see joinBlocks. */
 const BLOCK = 8;
 
 /**
  * The concat demuxer opens and probes every file it joins, a few milliseconds
- * each: joining a long story's hundred segments at every save would grow with
- * the story. The segments are joined in blocks of BLOCK instead, each block
- * memoised by the segments in it (their hashes and lengths), and the video
- * joins the blocks: after an edit, one or two blocks are joined again and the
- * final join opens one file per block.
+ * each: joining a long story's hundreds of segments at every save would grow
+ * with the story. The segments are joined in blocks of BLOCK instead, each
+ * block memoised by the files in it (their hashes and lengths), and the blocks
+ * in blocks again, until the video joins at most BLOCK files: after an edit,
+ * one block is joined again at each level, a level for every eightfold of the
+ * story's length (a 60-scene story has two), and the final join opens at most
+ * BLOCK files.
  */
-async function joinBlocks(
+export async function joinBlocks(
   ffmpeg: string,
-  plan: ComposePlan,
+  encoder: string,
   segments: readonly string[],
   frames: readonly number[],
   dir: string,
   memo: Memo,
   opts: { signal?: AbortSignal },
 ): Promise<{ files: string[]; frames: number[] }> {
-  const groups = batches(
-    segments.map((file, i) => ({ file, frames: frames[i]! })),
-    BLOCK,
-  );
-  if (groups.length <= 1) return { files: [...segments], frames: [...frames] };
-  const files: string[] = [];
-  // Four at a time: joining is mostly reading and writing files.
-  await inPool(groups, 4, async (group, b) => {
-    files[b] = await (async () => {
-      if (group.length === 1) return group[0]!.file;
-      const key = `local-block/v1/${plan.encoder}/${hashJson(group.map((g) => [basename(g.file), g.frames]))}`;
-      const known = await memo.get(key);
-      if (known) return known;
-      const list = join(dir, `block-${b}.txt`);
-      await writeConcatList(list, group.map((g) => g.file), group.map((g) => g.frames));
-      const out = join(dir, `block-${b}.mp4`);
-      await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", list, "-c", "copy", "-fflags", "+bitexact", out], opts);
-      return memo.put(key, out);
-    })();
-  });
-  return { files, frames: groups.map((g) => g.reduce((sum, x) => sum + x.frames, 0)) };
+  let level = segments.map((file, i) => ({ file, frames: frames[i]! }));
+  for (let depth = 0; level.length > BLOCK; depth++) {
+    const groups = batches(level, BLOCK);
+    const joined: Array<{ file: string; frames: number }> = [];
+    // Four at a time: joining is mostly reading and writing files.
+    await inPool(groups, 4, async (group, b) => {
+      joined[b] = { file: await joinBlock(ffmpeg, encoder, group, join(dir, `block-${depth}-${b}`), memo, opts), frames: group.reduce((sum, x) => sum + x.frames, 0) };
+    });
+    level = joined;
+  }
+  return { files: level.map((x) => x.file), frames: level.map((x) => x.frames) };
+}
+
+/** One block: its files joined by stream copy, or the same block memoised (its files' names are their contents' hashes). */
+async function joinBlock(ffmpeg: string, encoder: string, group: ReadonlyArray<{ file: string; frames: number }>, name: string, memo: Memo, opts: { signal?: AbortSignal }): Promise<string> {
+  if (group.length === 1) return group[0]!.file;
+  const key = `local-block/v1/${encoder}/${hashJson(group.map((g) => [basename(g.file), g.frames]))}`;
+  const known = await memo.get(key);
+  if (known) return known;
+  await writeConcatList(`${name}.txt`, group.map((g) => g.file), group.map((g) => g.frames));
+  await runFfmpeg(ffmpeg, ["-f", "concat", "-safe", "0", "-i", `${name}.txt`, "-c", "copy", "-fflags", "+bitexact", `${name}.mp4`], opts);
+  return memo.put(key, `${name}.mp4`);
 }
 
 function batches<T>(items: readonly T[], size: number): T[][] {
