@@ -210,6 +210,9 @@ interface SynthesizerExports {
   fflush(stream: number): number;
 }
 
+/** The synthesizer's argv[0], the same for the instance's start as for every line it speaks. */
+const PROGRAM = "espeak-ng";
+
 /** What one run of the synthesizer's main left: the WAV it wrote, if any, and what it printed to stderr. */
 interface Run {
   wav: Uint8Array | null;
@@ -247,7 +250,7 @@ class Synthesizer {
     const options: Parameters<typeof ESpeakNg>[0] & { FS?: DataFs } = {
       noInitialRun: true,
       // argv[0], which would otherwise be the path storyc was started from.
-      thisProgram: "espeak-ng",
+      thisProgram: PROGRAM,
       // A line eSpeak NG refuses exits with status 1: that is the line's error, not this process's exit code.
       quit: (_status, toThrow) => {
         throw toThrow;
@@ -285,7 +288,7 @@ class Synthesizer {
     restoreMemory(new Uint8Array(exports.memory.buffer), this.pristine);
     exports.stackRestore(this.stack);
     this.errors.length = 0;
-    const argv = ["espeak-ng", ...args];
+    const argv = [PROGRAM, ...args];
     const table = exports.stackAlloc((argv.length + 1) * 4);
     for (const [i, arg] of argv.entries()) {
       const bytes = Buffer.from(arg, "utf8");
