@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ESPEAK_VOICE_FILES } from "../../src/render/local/espeak-languages.js";
 import { espeakVoice, NoSuchVoiceError, speak, speaksLanguage, speechModule, synthesize, voiceByFile } from "../../src/render/local/speech.js";
-import { memorySnapshot, restoreMemory } from "../../src/render/local/wasm-memory.js";
 import { runBin, STACK_TRACE } from "../helpers/cli.js";
 import { tempDir } from "../helpers/temp.js";
 
@@ -89,20 +88,6 @@ describe("the languages the local renderer speaks", () => {
 });
 
 describe("the speech synthesizer, kept from line to line", () => {
-  it("has its memory put back as it was, below and above the last block its first state used", () => {
-    // A memory whose first state ends in zeros, as the synthesizer's does above its data files and heap.
-    const memory = new Uint8Array(5 * 65536 + 300);
-    for (let i = 0; i < 2 * 65536 + 7; i++) memory[i] = (i * 31 + 7) % 251;
-    const first = memory.slice();
-    const snapshot = memorySnapshot(memory);
-    expect(snapshot.length).toBe(3 * 65536);
-    for (const scribbled of [[0, 10], [65536, 70000], [3 * 65536 + 5, 3 * 65536 + 9], [5 * 65536 + 299, 5 * 65536 + 300]]) {
-      memory.fill(255, scribbled[0], scribbled[1]);
-      restoreMemory(memory, snapshot);
-      expect(Buffer.from(memory).equals(Buffer.from(first)), `scribbled over ${scribbled.join("-")}`).toBe(true);
-    }
-  });
-
   it("speaks each line as a fresh instance does, whatever it spoke before", async () => {
     // A whispering voice (noise from rand()), a voice that fails, and the first line again after others.
     const sequence: Array<[string, string]> = [

@@ -81,8 +81,8 @@ export function zoompanExpressions(motion: Motion, frames: number, offset = 0): 
  * size, so that it moves by half pixels, every frame; the two colour planes at
  * their own size, where a sample is two pixels wide, as the eye follows colour
  * far less than brightness. The filter takes 7% more CPU than the one yuv420p
- * zoompan (a whole build, no more), where zoompan on the whole picture at
- * twice the size in a format without subsampling takes a third more.
+ * zoompan did, and a whole build no more; zoompan on the whole picture at
+ * twice the size, in a format without subsampled colour, took a third more.
  */
 export function moveFilters(motion: Motion, span: number, start: number, count: number, width: number, height: number, input: string, output: string): string {
   if (motion === "static") return `[${input}]scale=${width}:${height},format=yuv420p,loop=loop=${count - 1}:size=1:start=0,setpts=N/${FPS}/TB[${output}]`;
