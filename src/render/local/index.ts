@@ -53,8 +53,18 @@ export const QUALITIES: readonly Quality[] = ["standard", "high", "draft"];
 /** The x264 settings, as a short digest. */
 const ENCODE_SETTINGS = hashJson(videoEncodeArgs()).slice(0, 12);
 
-/** How every move is drawn (motion.ts), as a short digest: memoised clip pieces and crossfades are reused only when drawn alike. */
-const MOVE_DRAWING = hashJson(MOTIONS.map((m) => moveFilters(m, 100, 10, 20, 64, 36, "in", "out"))).slice(0, 12);
+let moveDrawing: string | undefined;
+
+/**
+ * How every move is drawn (motion.ts), as a short digest: memoised clip pieces
+ * and crossfades are reused only when drawn alike. Made when a clip is first
+ * encoded, not as the module loads: a millisecond that commands drawing nothing
+ * would pay.
+ */
+function moveDrawingDigest(): string {
+  moveDrawing ??= hashJson(MOTIONS.map((m) => moveFilters(m, 100, 10, 20, 64, 36, "in", "out"))).slice(0, 12);
+  return moveDrawing;
+}
 
 /**
  * The embedded renderer: an animatic made offline from the story's text, with
@@ -330,7 +340,7 @@ export class LocalRenderer implements Renderer {
     const clip = await encodeClip(this.ffmpegPath(), { still, width, height, motion, frames, transition }, input.workDir, {
       signal: input.signal,
       onProgress: (f) => input.progress(f),
-      memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${MOVE_DRAWING}/${basename(image.files["scene.png"]!)}` },
+      memo: { memo: input.memo, prefix: `local-clip/v1/${this.encoderId()}/${moveDrawingDigest()}/${basename(image.files["scene.png"]!)}` },
       ...(input.extraSlot ? { extraSlot: input.extraSlot } : {}),
     });
     // The move is in the meta, as the crossfades record the moves they continue (sceneTiming).
@@ -363,7 +373,7 @@ export class LocalRenderer implements Renderer {
     const out = join(input.workDir, "crossfade.mp4");
     await encodeCrossfade(this.ffmpegPath(), { ...(from ? { from } : {}), to, frames: x, width, height }, out, {
       signal: input.signal,
-      memo: { memo: input.memo, encoder: `${this.encoderId()}/${MOVE_DRAWING}` },
+      memo: { memo: input.memo, encoder: `${this.encoderId()}/${moveDrawingDigest()}` },
     });
     // Each move in the meta, as the clips record theirs: what joins them can be checked in the lockfile.
     const named = (m: MoveAt) => `${m.motion} ${m.span} ${m.start}`;
